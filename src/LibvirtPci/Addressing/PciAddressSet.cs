@@ -1,0 +1,214 @@
+using LibvirtPci.Domain;
+
+namespace LibvirtPci.Addressing;
+
+/// <summary>Why libvirt would refuse an address or a topology (becomes an LP error at the device).</summary>
+public sealed class AddressingException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>One PCI bus: what plugs into it, its slot range, and which functions are taken.</summary>
+public sealed class PciBus
+{
+    public PciControllerModel? Model { get; private set; }
+    public ConnectFlags Flags { get; set; }
+    public int MinSlot { get; private set; }
+    public int MaxSlot { get; private set; } = PciAddress.MaxSlot;
+    internal readonly byte[] Functions = new byte[PciAddress.MaxSlot + 1];
+    internal readonly bool[] Aggregate = new bool[PciAddress.MaxSlot + 1];
+
+    public void SetModel(PciControllerModel model, bool hotplug)
+    {
+        Model = model;
+        (Flags, MinSlot, MaxSlot) = model.BusRules(hotplug);
+    }
+
+    public bool IsEmpty
+    {
+        get
+        {
+            for (int s = MinSlot; s <= MaxSlot; s++) if (Functions[s] != 0) return false;
+            return true;
+        }
+    }
+
+    public bool IsFullyReserved
+    {
+        get
+        {
+            for (int s = MinSlot; s <= MaxSlot; s++) if (Functions[s] == 0) return false;
+            return true;
+        }
+    }
+
+    public bool SlotInUse(int slot) => Functions[slot] != 0;
+}
+
+/// <summary>
+/// libvirt's virDomainPCIAddressSet for x86: buses indexed by controller index, first-fit
+/// search from bus 0, root-port aggregation, and (in a dry run) growth by adding buses.
+/// </summary>
+public sealed class PciAddressSet
+{
+    private readonly List<PciBus> _buses = new();
+
+    public PciAddressSet(int busCount, bool dryRun, bool pcieToPciBridgeSupported)
+    {
+        for (int i = 0; i < busCount; i++) _buses.Add(new PciBus());
+        DryRun = dryRun;
+        PcieToPciBridgeSupported = pcieToPciBridgeSupported;
+    }
+
+    public bool DryRun { get; }
+    public bool PcieToPciBridgeSupported { get; }
+    public IReadOnlyList<PciBus> Buses => _buses;
+    public int Count => _buses.Count;
+
+    /// <summary>virDomainPCIAddressFlagsCompatible: may a device with these flags sit on this bus?</summary>
+    public static string? Incompatibility(PciAddress addr, ConnectFlags busFlags, ConnectFlags devFlags, bool fromConfig)
+    {
+        if ((devFlags & ConnectFlags.Integrated) != 0)
+        {
+            if (addr.Bus == 0) busFlags |= ConnectFlags.AutoAssign;
+            else return $"the device at PCI address {addr} needs to be an integrated device (bus=0)";
+        }
+        if (fromConfig)
+        {
+            // A hand-written address may put a PCI device on a PCIe slot and vice versa.
+            if ((busFlags & ConnectFlags.Endpoint) != 0) busFlags |= ConnectFlags.Endpoint;
+            if ((devFlags & ConnectFlags.PciBridge) != 0) devFlags |= ConnectFlags.PciDevice;
+        }
+        else if ((devFlags & ConnectFlags.AutoAssign) != 0 && (busFlags & ConnectFlags.AutoAssign) == 0)
+        {
+            return $"the PCI controller with index='{addr.Bus}' does not allow auto-assignment";
+        }
+        if ((devFlags & ConnectFlags.Hotpluggable) != 0 && (busFlags & ConnectFlags.Hotpluggable) == 0)
+            return $"the device at PCI address {addr} requires hotplug capability, but the PCI controller with index='{addr.Bus}' doesn't support hotplug";
+        if ((devFlags & busFlags & ConnectFlags.TypesMask) == 0)
+            return $"the device at PCI address {addr} cannot be plugged into the PCI controller with index='{addr.Bus}': it requires a controller that accepts a {PciControllerModels.Describe(devFlags)}";
+        return null;
+    }
+
+    private void Validate(PciAddress addr, ConnectFlags flags, bool fromConfig)
+    {
+        if (addr.Domain != 0)
+            throw new AddressingException("LP211", $"invalid PCI address {addr}: only PCI domain 0 is available");
+        if (addr.Bus >= _buses.Count)
+            throw new AddressingException("LP212", $"invalid PCI address {addr}: only PCI buses up to {_buses.Count - 1} are available (no PCI controller with index='{addr.Bus}')");
+        var bus = _buses[addr.Bus];
+        var why = Incompatibility(addr, bus.Flags, flags, fromConfig);
+        if (why is not null) throw new AddressingException("LP213", why);
+        if (bus.MinSlot > 0 && addr.Slot < bus.MinSlot)
+            throw new AddressingException("LP214", $"invalid PCI address {addr}: slot must be >= {bus.MinSlot}");
+        if (addr.Slot > bus.MaxSlot)
+            throw new AddressingException("LP214", $"invalid PCI address {addr}: slot must be <= {bus.MaxSlot} on a {bus.Model?.XmlName()}");
+    }
+
+    public void ValidateOnly(PciAddress addr, ConnectFlags flags, bool fromConfig) => Validate(addr, flags, fromConfig);
+
+    /// <summary>virDomainPCIAddressReserveAddrInternal.</summary>
+    public void Reserve(PciAddress addr, ConnectFlags flags, bool fromConfig)
+    {
+        if (DryRun) Grow(ref addr, flags);
+        Validate(addr, flags, fromConfig);
+        var bus = _buses[addr.Bus];
+        if ((bus.Functions[addr.Slot] & (1 << addr.Function)) != 0)
+            throw new AddressingException("LP215", $"PCI address {addr} is used twice");
+        if (bus.Functions[addr.Slot] == 0 && (flags & ConnectFlags.AggregateSlot) != 0)
+            bus.Aggregate[addr.Slot] = true;
+        bus.Functions[addr.Slot] |= (byte)(1 << addr.Function);
+    }
+
+    /// <summary>virDomainPCIAddressReserveNextAddr: first fit from bus 0; in a dry run, add a bus when nothing fits.</summary>
+    public PciAddress ReserveNext(ConnectFlags flags, int function = -1)
+    {
+        var addr = NextFree(flags, function);
+        Reserve(addr, flags, fromConfig: false);
+        return addr;
+    }
+
+    private PciAddress NextFree(ConnectFlags flags, int function)
+    {
+        int fn = function == -1 ? 0 : function;
+        for (int b = 0; b < _buses.Count; b++)
+        {
+            if (FindOnBus(b, flags, function, ref fn) is { } slot)
+                return new PciAddress(b, slot, fn);
+        }
+        // libvirt's second pass (empty buses of another isolation group) never differs on x86.
+        if (!DryRun)
+            throw new AddressingException("LP220", $"no more available PCI slots for a {PciControllerModels.Describe(flags)}");
+        var grown = new PciAddress(_buses.Count, 0, fn);
+        Grow(ref grown, flags);
+        return grown with { Slot = _buses[grown.Bus].MinSlot };
+    }
+
+    private int? FindOnBus(int busIndex, ConnectFlags flags, int function, ref int fn)
+    {
+        var bus = _buses[busIndex];
+        if (Incompatibility(new PciAddress(busIndex, bus.MinSlot, fn), bus.Flags, flags, fromConfig: false) is not null)
+            return null;
+        for (int slot = bus.MinSlot; slot <= bus.MaxSlot; slot++)
+        {
+            if (bus.Functions[slot] == 0) return slot;
+            if ((flags & ConnectFlags.AggregateSlot) != 0 && bus.Aggregate[slot])
+            {
+                if ((bus.Functions[slot] & (1 << fn)) == 0) return slot;
+                if (function == -1)
+                {
+                    for (; fn < 8; fn++)
+                        if ((bus.Functions[slot] & (1 << fn)) == 0) return slot;
+                    fn = 0;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Added buses, in the order the dry run needed them (virDomainPCIAddressSetGrow).</summary>
+    private void Grow(ref PciAddress addr, ConnectFlags flags)
+    {
+        int add = addr.Bus - _buses.Count + 1;
+        if (add <= 0) return;
+        PciControllerModel model;
+        bool needDmi = false, needPcieToPci = false;
+        if ((flags & ConnectFlags.PciDevice) != 0)
+        {
+            model = PciControllerModel.PciBridge;
+            bool anyBridgeBus = _buses.Any(b => (b.Flags & ConnectFlags.PciBridge) != 0);
+            if (!anyBridgeBus)
+            {
+                if (PcieToPciBridgeSupported) needPcieToPci = true; else needDmi = true;
+                if (add == 1)
+                {
+                    // A pure PCIe topology: the PCI device needs a bridge behind one more controller.
+                    add++;
+                    addr = addr with { Bus = addr.Bus + 1 };
+                }
+            }
+        }
+        else if ((flags & (ConnectFlags.PcieDevice | ConnectFlags.PcieSwitchUpstreamPort)) != 0)
+        {
+            model = PciControllerModel.PcieRootPort;
+        }
+        else
+        {
+            var what = (flags & ConnectFlags.TypesMask) == 0 ? "a device that needs no PCI slot" : $"a {PciControllerModels.Describe(flags)}";
+            throw new AddressingException("LP221",
+                $"a PCI slot is needed to connect {what}, but none is available, and libvirt cannot add a controller for it automatically");
+        }
+        int first = _buses.Count;
+        for (int k = 0; k < add; k++) _buses.Add(new PciBus());
+        int i = first;
+        if (needDmi) _buses[i++].SetModel(PciControllerModel.DmiToPciBridge, false);
+        if (needPcieToPci)
+        {
+            // This root port only takes the bridge, so the spare-port logic cannot use it.
+            _buses[i].SetModel(PciControllerModel.PcieRootPort, true);
+            _buses[i++].Flags = ConnectFlags.PcieToPciBridge;
+            _buses[i++].SetModel(PciControllerModel.PcieToPciBridge, true);
+        }
+        for (; i < _buses.Count; i++) _buses[i].SetModel(model, true);
+    }
+}

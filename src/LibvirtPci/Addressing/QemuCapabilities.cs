@@ -1,0 +1,65 @@
+namespace LibvirtPci.Addressing;
+
+/// <summary>The QEMU capabilities that change a PCI addressing decision in libvirt.</summary>
+public enum QemuCap
+{
+    Piix3UsbUhci,
+    QemuXhci,
+    NecUsbXhci,
+    Ich9UsbEhci1,
+    PcieRootPort,
+    PciePciBridge,
+    VirtioPciTransitional,
+    ScsiLsi,
+    VirtioScsi,
+    CirrusVga,
+    Vga,
+    Rtl8139,
+    E1000,
+    VirtioNet,
+}
+
+/// <summary>
+/// A QEMU capability set. <see cref="Latest"/> is a modern QEMU (what the daemon probes from
+/// Debian's QEMU 7.2 and libvirt's "latest" test caps, QEMU 8.0): every capability above.
+/// Smaller sets exist to reproduce libvirt's tests with hand-picked capabilities.
+/// </summary>
+public sealed class QemuCapabilities
+{
+    private readonly HashSet<QemuCap> _caps;
+
+    public QemuCapabilities(IEnumerable<QemuCap> caps) => _caps = new HashSet<QemuCap>(caps);
+
+    public static QemuCapabilities Latest { get; } = new(Enum.GetValues<QemuCap>());
+
+    public bool Has(QemuCap cap) => _caps.Contains(cap);
+
+    /// <summary>Maps libvirt's QEMU_CAPS_* names (as in its tests); unknown names do not matter here.</summary>
+    public static QemuCapabilities FromLibvirtNames(IEnumerable<string> names)
+    {
+        var caps = new List<QemuCap>();
+        foreach (var n in names)
+        {
+            QemuCap? c = n.Trim() switch
+            {
+                "QEMU_CAPS_PIIX3_USB_UHCI" => QemuCap.Piix3UsbUhci,
+                "QEMU_CAPS_DEVICE_QEMU_XHCI" => QemuCap.QemuXhci,
+                "QEMU_CAPS_NEC_USB_XHCI" => QemuCap.NecUsbXhci,
+                "QEMU_CAPS_ICH9_USB_EHCI1" => QemuCap.Ich9UsbEhci1,
+                "QEMU_CAPS_DEVICE_PCIE_ROOT_PORT" => QemuCap.PcieRootPort,
+                "QEMU_CAPS_DEVICE_PCIE_PCI_BRIDGE" => QemuCap.PciePciBridge,
+                "QEMU_CAPS_VIRTIO_PCI_TRANSITIONAL" => QemuCap.VirtioPciTransitional,
+                "QEMU_CAPS_SCSI_LSI" => QemuCap.ScsiLsi,
+                "QEMU_CAPS_VIRTIO_SCSI" => QemuCap.VirtioScsi,
+                "QEMU_CAPS_DEVICE_CIRRUS_VGA" => QemuCap.CirrusVga,
+                "QEMU_CAPS_DEVICE_VGA" => QemuCap.Vga,
+                "QEMU_CAPS_DEVICE_RTL8139" => QemuCap.Rtl8139,
+                "QEMU_CAPS_DEVICE_E1000" => QemuCap.E1000,
+                "QEMU_CAPS_DEVICE_VIRTIO_NET" => QemuCap.VirtioNet,
+                _ => null,
+            };
+            if (c is { } cap) caps.Add(cap);
+        }
+        return new QemuCapabilities(caps);
+    }
+}

@@ -1,0 +1,167 @@
+using LibvirtPci.Xml;
+
+namespace LibvirtPci.Domain;
+
+public enum MachineFamily { I440fx, Q35, Other }
+
+public enum Firmware { SeaBios, Ovmf }
+
+/// <summary>
+/// A libvirt domain as read from its XML: machine, firmware and the devices that can sit on PCI.
+/// It is a view over the lossless <see cref="XmlSpanDocument"/>; nothing here changes the text.
+/// </summary>
+public sealed class DomainDefinition
+{
+    public const string QemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+    public XmlSpanDocument Document { get; }
+    public XmlElementSpan Root => Document.Root;
+    public XmlElementSpan? DevicesElement { get; }
+    public string? Arch { get; }
+    public string? Machine { get; }
+    public MachineFamily Family { get; }
+    public Firmware Firmware { get; }
+    public IReadOnlyList<Device> Devices { get; }
+    public string Name => Document.Source.Name;
+
+    private DomainDefinition(XmlSpanDocument document)
+    {
+        Document = document;
+        var os = Root.Element("os");
+        var type = os?.Element("type");
+        Arch = type?.Attr("arch");
+        Machine = type?.Attr("machine");
+        Family = ClassifyMachine(Machine, Arch);
+        Firmware = DetectFirmware(document, os);
+        DevicesElement = Root.Element("devices");
+        Devices = ReadDevices(DevicesElement);
+    }
+
+    public static DomainDefinition Parse(SourceText source) => FromDocument(XmlSpanParser.Parse(source));
+
+    public static DomainDefinition FromDocument(XmlSpanDocument document)
+    {
+        var root = document.Root;
+        if (root.Name != "domain" || root.NamespaceUri.Length != 0)
+        {
+            var (l, c) = document.Position(root);
+            throw new InputException(document.Source.Name, "LP204", $"the root element is <{root.Name}>, not <domain>: this is not a libvirt domain definition", l, c);
+        }
+        var domain = new DomainDefinition(document);
+        domain.ValidateAddresses();
+        return domain;
+    }
+
+    /// <summary>True for a document whose root is a libvirt &lt;domain&gt; (used to pick files in a tree).</summary>
+    public static bool IsDomainRoot(XmlSpanDocument document) => document.Root.Name == "domain" && document.Root.NamespaceUri.Length == 0;
+
+    /// <summary>libvirt's qemuDomainMachineIsQ35 / IsI440FX, applied to what the XML says (default: pc).</summary>
+    public static MachineFamily ClassifyMachine(string? machine, string? arch)
+    {
+        if (arch is not null and not ("x86_64" or "i686")) return MachineFamily.Other;
+        if (machine is null) return MachineFamily.I440fx;
+        if (machine == "q35" || machine.StartsWith("pc-q35-", StringComparison.Ordinal)) return MachineFamily.Q35;
+        if (machine == "pc" || machine.StartsWith("pc-0.", StringComparison.Ordinal) || machine.StartsWith("pc-1.", StringComparison.Ordinal)
+            || machine.StartsWith("pc-i440fx-", StringComparison.Ordinal) || machine.StartsWith("rhel", StringComparison.Ordinal))
+            return MachineFamily.I440fx;
+        return MachineFamily.Other;
+    }
+
+    private static Firmware DetectFirmware(XmlSpanDocument document, XmlElementSpan? os)
+    {
+        if (os is null) return Firmware.SeaBios;
+        if (os.Attr("firmware") == "efi") return Firmware.Ovmf;
+        var loader = os.Element("loader");
+        if (loader is not null)
+        {
+            var path = document.InnerText(loader);
+            if (path.Contains("OVMF", StringComparison.OrdinalIgnoreCase) || path.Contains("edk2", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("AAVMF", StringComparison.OrdinalIgnoreCase) || loader.Attr("type") == "pflash")
+                return Firmware.Ovmf;
+        }
+        return Firmware.SeaBios;
+    }
+
+    private List<Device> ReadDevices(XmlElementSpan? devices)
+    {
+        var list = new List<Device>();
+        if (devices is null) return list;
+        var ordinals = new Dictionary<string, int>();
+        foreach (var el in devices.Children)
+        {
+            if (el.NamespaceUri.Length != 0) continue;
+            ordinals.TryGetValue(el.Name, out int ord);
+            ordinals[el.Name] = ord + 1;
+            list.Add(new Device
+            {
+                Element = el,
+                Address = ReadAddress(el),
+                Key = DeviceKeys.KeyOf(el, ord),
+                Ordinal = ord,
+            });
+        }
+        return list;
+    }
+
+    private DeviceAddress ReadAddress(XmlElementSpan device)
+    {
+        // A hostdev's <source><address> is the host's device; only a direct child is the guest address.
+        var el = device.Element("address");
+        if (el is null) return DeviceAddress.None;
+        var type = el.Attr("type");
+        if (type != "pci") return new DeviceAddress(type ?? "", default, null, el);
+        int Field(string name, int max)
+        {
+            var attr = el.Attribute(name);
+            if (attr is null) return 0;
+            var v = PciAddress.ParseNumber(attr.Value);
+            if (v is null || v < 0 || v > max)
+            {
+                var (l, c) = Document.Position(attr);
+                throw new InputException(Name, "LP210",
+                    v is null ? $"invalid PCI address {name}='{attr.Value}'" : $"invalid PCI address: {name} must be <= 0x{max:x} (got '{attr.Value}')", l, c);
+            }
+            return (int)v;
+        }
+        var addr = new PciAddress(Field("domain", 0xFFFF), Field("bus", 0xFF), Field("slot", PciAddress.MaxSlot), Field("function", PciAddress.MaxFunction));
+        bool? multi = el.Attr("multifunction") switch { "on" => true, "off" => false, null => null, var v => throw Bad(el, $"multifunction must be 'on' or 'off', not '{v}'") };
+        return new DeviceAddress("pci", addr, multi, el);
+    }
+
+    private InputException Bad(XmlElementSpan el, string message)
+    {
+        var (l, c) = Document.Position(el);
+        return new InputException(Name, "LP210", message, l, c);
+    }
+
+    /// <summary>Errors libvirt's parser would raise about addresses, before anything is assigned.</summary>
+    private void ValidateAddresses()
+    {
+        var seen = new Dictionary<PciAddress, Device>();
+        foreach (var d in Devices)
+        {
+            if (!d.Address.IsPciPresent || d.Kind == "console") continue;
+            if (d.Address.Pci.Domain != 0)
+                throw Bad(d.Address.Element!, $"invalid PCI address {d.Address.Pci}: only PCI domain 0 is available");
+            if (seen.TryGetValue(d.Address.Pci, out var other))
+                throw Bad(d.Address.Element!, $"duplicate PCI address {d.Address.Pci}: {d.Key} and {other.Key} (line {Document.Position(other.Element).Line})");
+            seen[d.Address.Pci] = d;
+        }
+        var indexes = new HashSet<(string, int)>();
+        foreach (var d in Devices)
+        {
+            if (!d.IsController || d.ControllerType is null) continue;
+            if (d.Element.Attr("index") is { } raw && d.Index is null)
+                throw Bad(d.Element, $"invalid controller index '{raw}'");
+            if (d.Index is { } idx && !indexes.Add((d.ControllerType, idx)) && !IsUsb2Companion(d))
+                throw Bad(d.Element, $"duplicate controller: type='{d.ControllerType}' index='{idx}' appears twice");
+        }
+    }
+
+    /// <summary>ICH9 USB2 companions share the index of their EHCI master.</summary>
+    internal static bool IsUsb2Companion(Device d) =>
+        d.ControllerType == "usb" && d.Element.Attr("model") is "ich9-ehci1" or "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3";
+
+    public (int Line, int Column) Position(XmlElementSpan element) => Document.Position(element);
+}
+

@@ -1,0 +1,192 @@
+using System.Text;
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Xml;
+
+namespace LibvirtPci.Rewrite;
+
+/// <summary>One device's outcome, for --json and --explain.</summary>
+public sealed record DeviceOutcome(string Key, string Kind, string? Address, bool Multifunction, string Origin, bool Added, string Reason, int Line);
+
+/// <summary>The result of a rewrite: the new text (identical to the input when nothing changed) and what was decided.</summary>
+public sealed class RewritePlan
+{
+    public required SourceText Source { get; init; }
+    public required string Text { get; init; }
+    public required IReadOnlyList<DeviceOutcome> Devices { get; init; }
+    public bool Changed => !ReferenceEquals(Text, Source.Text) && Text != Source.Text;
+    public byte[] Bytes => Changed ? Source.Encode(Text) : Source.Bytes;
+}
+
+public sealed class RewriteOptions
+{
+    public QemuCapabilities Caps { get; init; } = QemuCapabilities.Latest;
+}
+
+/// <summary>
+/// parse → model → allocate → edits. Writes only what libvirt would add: &lt;address&gt;
+/// elements inside devices, multifunction='on', controller &lt;model name&gt;/&lt;target&gt;
+/// defaults, and whole new devices/controllers, each in the file's own style.
+/// </summary>
+public static class Rewriter
+{
+    /// <summary>libvirt's device order inside &lt;devices&gt; (virDomainDefFormat): new elements go after their kind.</summary>
+    private static readonly string[] DeviceOrder =
+    {
+        "emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard", "serial", "parallel", "console",
+        "channel", "input", "tpm", "graphics", "sound", "audio", "video", "hostdev", "redirdev", "redirfilter", "hub",
+        "watchdog", "memballoon", "rng", "nvram", "panic", "shmem", "memory", "iommu", "vsock", "crypto",
+    };
+
+    public static RewritePlan Assign(SourceText source, RewriteOptions? options = null) =>
+        Assign(DomainDefinition.Parse(source), options);
+
+    public static RewritePlan Assign(DomainDefinition domain, RewriteOptions? options = null)
+    {
+        options ??= new RewriteOptions();
+        var result = LibvirtAllocator.Assign(domain, options.Caps);
+        var editor = new XmlEditor(domain.Document);
+        var added = new HashSet<PlannedDevice>(result.Added);
+        var outcomes = new List<DeviceOutcome>();
+
+        foreach (var d in result.Inventory.IterationOrder())
+        {
+            if (d.Source is null) continue;
+            EditExisting(editor, result, d);
+            if (d.IsPciPresent || d.Origin != AddressOrigin.NotPci)
+                outcomes.Add(Outcome(domain, d, false));
+        }
+        if (domain.DevicesElement is { } devices)
+        {
+            foreach (var d in result.Added)
+                InsertNew(editor, devices, Markup(editor, result, d), d.Kind);
+        }
+        else if (result.Added.Count > 0)
+        {
+            // No <devices> at all: libvirt writes one after the lifecycle/pm elements.
+            var body = string.Join("\n", result.Added.Select(d => Markup(editor, result, d)).SelectMany(m => m.Split('\n')).Select(l => "\t" + l));
+            InsertRootChild(editor, domain, "<devices>\n" + body + "\n</devices>");
+        }
+        outcomes.AddRange(result.Added.Select(d => Outcome(domain, d, true)));
+        var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
+        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes };
+    }
+
+    private static DeviceOutcome Outcome(DomainDefinition domain, PlannedDevice d, bool added) => new(
+        d.Key, d.Kind, d.IsPciPresent ? d.Pci.ToString() : null, d.Multifunction == true,
+        d.Origin switch { AddressOrigin.Kept => "kept", AddressOrigin.Assigned => "assigned", _ => "none" },
+        added, d.Reason, d.Source is null ? 0 : domain.Position(d.Source.Element).Line);
+
+    private static string AddressMarkup(XmlEditor editor, PlannedDevice d) =>
+        editor.EmptyElement("address", d.Pci.XmlAttributes(d.Multifunction == true));
+
+    private static void EditExisting(XmlEditor editor, AllocationResult result, PlannedDevice d)
+    {
+        var el = d.Source!.Element;
+        var original = d.Source.Address;
+        var newChildren = new List<string>();
+        var beforeAddress = new List<string>();
+
+        if (d.Kind == "controller" && d.Source.Index is null && d.Index >= 0)
+            editor.SetAttribute(el, "index", d.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (d.IsPciController)
+        {
+            if (result.ControllerModelNames.TryGetValue(d, out var name))
+                beforeAddress.Add(editor.EmptyElement("model", [("name", name)]));
+            if (result.ControllerTargets.TryGetValue(d, out var target))
+            {
+                if (el.Element("target") is { } t)
+                    foreach (var (n, v) in target) editor.SetAttribute(t, n, v);
+                else
+                    beforeAddress.Add(editor.EmptyElement("target", target));
+            }
+        }
+
+        bool assigned = d.Origin == AddressOrigin.Assigned && d.IsPciPresent;
+        if (assigned && original.Element is { } partial)
+        {
+            foreach (var m in beforeAddress) editor.InsertBefore(partial, m);
+            editor.Replace(partial, AddressMarkup(editor, d));
+            return;
+        }
+        if (!assigned && original.IsPciPresent && d.Multifunction == true && original.Multifunction is null)
+            editor.SetAttribute(original.Element!, "multifunction", "on");
+        if (!assigned && original.Element is { } existing && beforeAddress.Count > 0)
+        {
+            foreach (var m in beforeAddress) editor.InsertBefore(existing, m);
+            return;
+        }
+        newChildren.AddRange(beforeAddress);
+        if (assigned) newChildren.Add(AddressMarkup(editor, d));
+        if (newChildren.Count > 0) editor.AppendChild(el, string.Join("\n", newChildren));
+    }
+
+    /// <summary>The whole element for a device libvirt adds, as libvirt formats it.</summary>
+    private static string Markup(XmlEditor editor, AllocationResult result, PlannedDevice d)
+    {
+        var children = new List<string>();
+        string open;
+        switch (d.Kind)
+        {
+            case "controller":
+                var attrs = new List<(string, string)> { ("type", d.ControllerType!), ("index", d.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+                if (d.Model is not null) attrs.Add(("model", d.Model));
+                open = editor.EmptyElement("controller", attrs)[..^2];
+                if (d.MasterStartPort is { } port) children.Add(editor.EmptyElement("master", [("startport", port.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
+                if (result.ControllerModelNames.TryGetValue(d, out var name)) children.Add(editor.EmptyElement("model", [("name", name)]));
+                if (result.ControllerTargets.TryGetValue(d, out var target)) children.Add(editor.EmptyElement("target", target));
+                break;
+            case "memballoon":
+                open = editor.EmptyElement("memballoon", [("model", d.Model ?? "virtio")])[..^2];
+                break;
+            case "video":
+                open = "<video";
+                var model = new List<(string, string)> { ("type", d.Model ?? "cirrus") };
+                if (d.Model is "cirrus" or "vga") model.Add(("vram", "16384"));
+                model.Add(("heads", "1"));
+                model.Add(("primary", "yes"));
+                children.Add(editor.EmptyElement("model", model));
+                break;
+            default:
+                open = "<" + d.Kind;
+                break;
+        }
+        if (d.IsPciPresent) children.Add(AddressMarkup(editor, d));
+        if (children.Count == 0) return open + "/>";
+        var sb = new StringBuilder(open).Append('>');
+        foreach (var c in children) sb.Append("\n\t").Append(c);
+        return sb.Append("\n</").Append(d.Kind).Append('>').ToString();
+    }
+
+    /// <summary>Elements libvirt writes before &lt;devices&gt;.</summary>
+    private static readonly HashSet<string> BeforeDevices = new(StringComparer.Ordinal)
+    {
+        "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory", "currentMemory", "blkiotune",
+        "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads", "iothreadids", "cputune", "numatune", "resource",
+        "sysinfo", "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff",
+        "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "keywrap", "launchSecurity",
+    };
+
+    private static void InsertRootChild(XmlEditor editor, DomainDefinition domain, string markup)
+    {
+        var after = domain.Root.Children.LastOrDefault(c => c.NamespaceUri.Length == 0 && BeforeDevices.Contains(c.Name));
+        if (after is not null) editor.InsertAfter(after, markup);
+        else editor.AppendChild(domain.Root, markup);
+    }
+
+    /// <summary>Inserts after the last existing device of the same or an earlier kind (libvirt's order), else first.</summary>
+    private static void InsertNew(XmlEditor editor, XmlElementSpan devices, string markup, string kind)
+    {
+        int rank = Array.IndexOf(DeviceOrder, kind);
+        XmlElementSpan? after = null;
+        foreach (var c in devices.Children)
+        {
+            if (c.NamespaceUri.Length != 0) continue;
+            int r = Array.IndexOf(DeviceOrder, c.Name);
+            if (r >= 0 && r <= rank) after = c;
+        }
+        if (after is not null) editor.InsertAfter(after, markup);
+        else if (devices.Children.Count > 0) editor.InsertBefore(devices.Children[0], markup);
+        else editor.AppendChild(devices, markup);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text;
+
+namespace LibvirtPci.Xml;
+
+/// <summary>
+/// The input exactly as it was read: the original bytes, their decoded text, and enough
+/// about the file's style (BOM, newline, quotes) to write new markup that fits in.
+/// Offsets everywhere in the XML layer are indexes into <see cref="Text"/>.
+/// </summary>
+public sealed class SourceText
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private int[]? _lineStarts;
+
+    public string Name { get; }
+    public byte[] Bytes { get; }
+    public string Text { get; }
+    public bool HasBom { get; }
+
+    private SourceText(string name, byte[] bytes, string text, bool hasBom)
+    {
+        Name = name;
+        Bytes = bytes;
+        Text = text;
+        HasBom = hasBom;
+    }
+
+    /// <summary>Decodes UTF-8 strictly; invalid bytes are an input error, never replaced.</summary>
+    public static SourceText FromBytes(string name, byte[] bytes)
+    {
+        bool bom = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF;
+        int start = bom ? 3 : 0;
+        if (bytes.Length >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
+            throw new InputException(name, "LP201", "UTF-16 input is not supported; convert the file to UTF-8", 1, 1);
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (DecoderFallbackException e)
+        {
+            int at = start + (e.Index < 0 ? 0 : e.Index);
+            var (line, col) = LineColumnOfByte(bytes, start, at);
+            throw new InputException(name, "LP201", $"invalid UTF-8 at byte {at}", line, col);
+        }
+        return new SourceText(name, bytes, text, bom);
+    }
+
+    public static SourceText FromString(string name, string text, bool bom = false)
+    {
+        var body = StrictUtf8.GetBytes(text);
+        if (!bom) return new SourceText(name, body, text, false);
+        var bytes = new byte[body.Length + 3];
+        bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF;
+        body.CopyTo(bytes, 3);
+        return new SourceText(name, bytes, text, true);
+    }
+
+    /// <summary>Encodes edited text the way the input was encoded (UTF-8, BOM kept).</summary>
+    public byte[] Encode(string text)
+    {
+        if (ReferenceEquals(text, Text) || text == Text) return Bytes;
+        var body = StrictUtf8.GetBytes(text);
+        if (!HasBom) return body;
+        var bytes = new byte[body.Length + 3];
+        bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF;
+        body.CopyTo(bytes, 3);
+        return bytes;
+    }
+
+    /// <summary>The file's newline: CRLF if its first line break is CRLF, else LF.</summary>
+    public string NewLine
+    {
+        get
+        {
+            int lf = Text.IndexOf('\n');
+            return lf > 0 && Text[lf - 1] == '\r' ? "\r\n" : "\n";
+        }
+    }
+
+    private int[] LineStarts => _lineStarts ??= ComputeLineStarts(Text);
+
+    private static int[] ComputeLineStarts(string text)
+    {
+        var starts = new List<int> { 0 };
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\r')
+            {
+                if (i + 1 < text.Length && text[i + 1] == '\n') i++;
+                starts.Add(i + 1);
+            }
+            else if (c == '\n')
+            {
+                starts.Add(i + 1);
+            }
+        }
+        return starts.ToArray();
+    }
+
+    /// <summary>1-based line and column of a text offset (columns count UTF-16 code units, like XmlReader).</summary>
+    public (int Line, int Column) LineColumn(int offset)
+    {
+        var starts = LineStarts;
+        int idx = Array.BinarySearch(starts, offset);
+        if (idx < 0) idx = ~idx - 1;
+        return (idx + 1, offset - starts[idx] + 1);
+    }
+
+    /// <summary>Text offset of a 1-based line/column pair as XmlReader reports it.</summary>
+    public int Offset(int line, int column)
+    {
+        var starts = LineStarts;
+        if (line < 1) return 0;
+        if (line > starts.Length) return Text.Length;
+        return Math.Min(Text.Length, starts[line - 1] + Math.Max(0, column - 1));
+    }
+
+    private static (int, int) LineColumnOfByte(byte[] bytes, int start, int at)
+    {
+        int line = 1, col = 1;
+        for (int i = start; i < at && i < bytes.Length; i++)
+        {
+            if (bytes[i] == '\n') { line++; col = 1; }
+            else if ((bytes[i] & 0xC0) != 0x80) col++;
+        }
+        return (line, col);
+    }
+}

@@ -1,0 +1,105 @@
+using LibvirtPci.Rewrite;
+using LibvirtPci.Tests.Support;
+using LibvirtPci.Xml;
+using Xunit.Abstractions;
+
+namespace LibvirtPci.Tests.Addressing;
+
+/// <summary>
+/// The allocator against libvirt's own test corpus: for every pc/q35 case, assigning
+/// CASE.in.xml must give every device (matched by identity) the address libvirt stored in
+/// CASE.out.xml, and the same PCI controllers. Cases we knowingly do not reproduce are listed,
+/// with the reason, in conformance-exclusions.tsv; an excluded case that starts passing fails
+/// the test so the list never goes stale.
+/// </summary>
+public sealed class ConformanceTests(ITestOutputHelper output)
+{
+    private static readonly string ExclusionsPath = Path.Combine(Paths.RepoRoot, "tests", "conformance-exclusions.tsv");
+
+    private static Dictionary<string, string> Exclusions() =>
+        File.ReadLines(ExclusionsPath)
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('\t', 2))
+            .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
+
+    public static string? Check(CorpusCase c)
+    {
+        var input = File.ReadAllBytes(c.InPath);
+        var expected = File.ReadAllText(c.OutPath);
+        RewritePlan plan;
+        try
+        {
+            plan = Rewriter.Assign(SourceText.FromBytes(c.Name + ".in.xml", input), new RewriteOptions { Caps = c.Caps });
+        }
+        catch (InputException e)
+        {
+            return "refused: " + e.Message;
+        }
+        var diff = PciSnapshot.Of("expected", expected).Diff(PciSnapshot.Of("actual", plan.Text));
+        return diff.Count == 0 ? null : string.Join("\n    ", diff.Take(12));
+    }
+
+    [Fact]
+    public void Every_pc_and_q35_case_gets_libvirts_addresses()
+    {
+        var cases = CorpusManifest.Load().Where(c => c.Machine is "pc" or "q35").ToList();
+        if (cases.Count == 0 && !Paths.IsCi) return;
+        var excluded = Exclusions();
+        int pass = 0, excludedCount = 0;
+        var failures = new List<string>();
+        var stale = new List<string>();
+        foreach (var c in cases)
+        {
+            var problem = Check(c);
+            bool isExcluded = excluded.ContainsKey(c.Name);
+            if (problem is null)
+            {
+                pass++;
+                if (isExcluded) stale.Add(c.Name);
+            }
+            else if (isExcluded) excludedCount++;
+            else failures.Add($"{c.Name} [{c.Machine}, caps={c.CapsKind}]\n    {problem}");
+        }
+        int latest = cases.Count(c => c.CapsKind == "latest");
+        int latestPass = cases.Count(c => c.CapsKind == "latest" && !excluded.ContainsKey(c.Name) && !failures.Any(f => f.StartsWith(c.Name + " ", StringComparison.Ordinal)));
+        var score = $"conformance: {pass}/{cases.Count} cases (caps=latest {latestPass}/{latest}; {excludedCount} excluded with reasons in tests/conformance-exclusions.tsv)";
+        output.WriteLine(score);
+        Console.WriteLine(score);
+        foreach (var f in failures) output.WriteLine(f);
+        Assert.True(stale.Count == 0, "excluded cases now pass; remove them from conformance-exclusions.tsv: " + string.Join(", ", stale));
+        Assert.True(failures.Count == 0, $"{score}\n{failures.Count} failing:\n" + string.Join("\n", failures.Take(40)));
+    }
+
+    [Theory]
+    [MemberData(nameof(OutCases))]
+    public void Libvirt_output_is_already_complete_and_comes_back_byte_identical(string file)
+    {
+        var c = CorpusManifest.Load().First(x => x.Name + ".out.xml" == file);
+        var bytes = File.ReadAllBytes(c.OutPath);
+        var plan = Rewriter.Assign(SourceText.FromBytes(file, bytes), new RewriteOptions { Caps = c.Caps });
+        if (plan.Changed)
+            Assert.Fail(Support.TextDiff.Unified(System.Text.Encoding.UTF8.GetString(bytes), plan.Text));
+        Assert.Equal(bytes, plan.Bytes);
+    }
+
+    [Theory]
+    [MemberData(nameof(InCases))]
+    public void Assign_is_idempotent(string file)
+    {
+        var c = CorpusManifest.Load().First(x => x.Name + ".in.xml" == file);
+        RewritePlan once;
+        try
+        {
+            once = Rewriter.Assign(SourceText.FromBytes(file, File.ReadAllBytes(c.InPath)), new RewriteOptions { Caps = c.Caps });
+        }
+        catch (InputException)
+        {
+            return; // refusals are covered by the conformance test's exclusion list
+        }
+        var twice = Rewriter.Assign(SourceText.FromString(file, once.Text), new RewriteOptions { Caps = c.Caps });
+        if (twice.Changed) Assert.Fail(Support.TextDiff.Unified(once.Text, twice.Text));
+    }
+
+    public static IEnumerable<object[]> OutCases() => Paths.CorpusCases("*.out.xml");
+    public static IEnumerable<object[]> InCases() => Paths.CorpusCases("*.in.xml");
+}
