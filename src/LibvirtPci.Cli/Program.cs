@@ -1,1 +1,4 @@
-return 0;
+using LibvirtPci.Cli;
+
+using var stdout = Console.OpenStandardOutput();
+return Commands.Run(args, stdout, Console.Error);

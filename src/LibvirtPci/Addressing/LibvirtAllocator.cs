@@ -96,8 +96,8 @@ public sealed class LibvirtAllocator
             if (model == PciControllerModel.PciBridge && c.IsPciPresent && c.Index <= c.Pci.Bus)
                 throw _inv.Refuse(c, "LP216", $"PCI controller at index {c.Index} (0x{c.Index:x2}) has bus='0x{c.Pci.Bus:x2}', but index must be larger than bus");
         }
-        foreach (var c in added.Where(c => c.IsPciController && c.Reason.Length == 0))
-            c.Reason = DescribeAddedBus(c);
+        foreach (var c in added.Where(c => c.IsPciController && c.Index > 0))
+            c.Reason = DescribeAddedBus(c) + "; placed at the " + c.Reason;
         return new AllocationResult { Inventory = _inv, Added = added, ControllerTargets = targets, ControllerModelNames = modelNames };
     }
 
@@ -343,8 +343,8 @@ public sealed class LibvirtAllocator
         }
         if (set.Count > 0)
         {
-            set.Reserve(new PciAddress(0, 1, 0), flags, true);
-            set.Reserve(new PciAddress(0, 1, 3), flags, true);
+            ReserveChipset(set, new PciAddress(0, 1, 0), flags, "the PIIX3 ISA bridge");
+            ReserveChipset(set, new PciAddress(0, 1, 3), flags, "the PIIX4 power management function");
         }
         PrimaryVideo(set, 2, flags);
     }
@@ -377,8 +377,8 @@ public sealed class LibvirtAllocator
         }
         if (set.Count > 0)
         {
-            set.Reserve(new PciAddress(0, 0x1f, 0), flags, true);
-            set.Reserve(new PciAddress(0, 0x1f, 3), flags, true);
+            ReserveChipset(set, new PciAddress(0, 0x1f, 0), flags, "the ICH9 LPC/ISA bridge");
+            ReserveChipset(set, new PciAddress(0, 0x1f, 3), flags, "the ICH9 SMBus controller");
         }
         PrimaryVideo(set, 1, flags);
         if (!set.Buses[0].SlotInUse(0x1b))
@@ -390,6 +390,22 @@ public sealed class LibvirtAllocator
                 Guard(sound, () => set.Reserve(a, flags, true));
                 sound.SetAddress(a, "the HD-audio slot 00:1b of the q35 chipset");
             }
+        }
+    }
+
+    /// <summary>Reserves a function the chipset itself occupies; a device written there gets libvirt's refusal, in words.</summary>
+    private void ReserveChipset(PciAddressSet set, PciAddress addr, ConnectFlags flags, string what)
+    {
+        try
+        {
+            set.Reserve(addr, flags, true);
+        }
+        catch (AddressingException e)
+        {
+            var squatter = _inv.IterationOrder().FirstOrDefault(d => d.IsPciPresent && d.Pci == addr);
+            if (squatter is null) throw new InputException(_inv.Domain.Name, e.Code, e.Message);
+            var machine = _inv.Family == MachineFamily.Q35 ? "q35" : "pc";
+            throw _inv.Refuse(squatter, "LP223", $"{squatter.Key}: PCI address {addr} is reserved for {what} on {machine}; libvirt refuses it (\"Attempted double use of PCI Address\")");
         }
     }
 

@@ -47,9 +47,7 @@ public sealed class DomainDefinition
             var (l, c) = document.Position(root);
             throw new InputException(document.Source.Name, "LP204", $"the root element is <{root.Name}>, not <domain>: this is not a libvirt domain definition", l, c);
         }
-        var domain = new DomainDefinition(document);
-        domain.ValidateAddresses();
-        return domain;
+        return new DomainDefinition(document);
     }
 
     /// <summary>True for a document whose root is a libvirt &lt;domain&gt; (used to pick files in a tree).</summary>
@@ -132,30 +130,6 @@ public sealed class DomainDefinition
     {
         var (l, c) = Document.Position(el);
         return new InputException(Name, "LP210", message, l, c);
-    }
-
-    /// <summary>Errors libvirt's parser would raise about addresses, before anything is assigned.</summary>
-    private void ValidateAddresses()
-    {
-        var seen = new Dictionary<PciAddress, Device>();
-        foreach (var d in Devices)
-        {
-            if (!d.Address.IsPciPresent || d.Kind == "console") continue;
-            if (d.Address.Pci.Domain != 0)
-                throw Bad(d.Address.Element!, $"invalid PCI address {d.Address.Pci}: only PCI domain 0 is available");
-            if (seen.TryGetValue(d.Address.Pci, out var other))
-                throw Bad(d.Address.Element!, $"duplicate PCI address {d.Address.Pci}: {d.Key} and {other.Key} (line {Document.Position(other.Element).Line})");
-            seen[d.Address.Pci] = d;
-        }
-        var indexes = new HashSet<(string, int)>();
-        foreach (var d in Devices)
-        {
-            if (!d.IsController || d.ControllerType is null) continue;
-            if (d.Element.Attr("index") is { } raw && d.Index is null)
-                throw Bad(d.Element, $"invalid controller index '{raw}'");
-            if (d.Index is { } idx && !indexes.Add((d.ControllerType, idx)) && !IsUsb2Companion(d))
-                throw Bad(d.Element, $"duplicate controller: type='{d.ControllerType}' index='{idx}' appears twice");
-        }
     }
 
     /// <summary>ICH9 USB2 companions share the index of their EHCI master.</summary>

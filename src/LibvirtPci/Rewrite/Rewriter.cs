@@ -14,6 +14,7 @@ public sealed class RewritePlan
     public required SourceText Source { get; init; }
     public required string Text { get; init; }
     public required IReadOnlyList<DeviceOutcome> Devices { get; init; }
+    public IReadOnlyList<Finding> Findings { get; init; } = Array.Empty<Finding>();
     public bool Changed => !ReferenceEquals(Text, Source.Text) && Text != Source.Text;
     public byte[] Bytes => Changed ? Source.Encode(Text) : Source.Bytes;
 }
@@ -38,12 +39,18 @@ public static class Rewriter
         "watchdog", "memballoon", "rng", "nvram", "panic", "shmem", "memory", "iommu", "vsock", "crypto",
     };
 
+    /// <summary>Lint findings that libvirt itself would refuse at define time: assign stops on them.</summary>
+    private static readonly HashSet<string> RefusedByLibvirt = new(StringComparer.Ordinal) { "LP211", "LP301", "LP303", "LP305", "LP309" };
+
     public static RewritePlan Assign(SourceText source, RewriteOptions? options = null) =>
         Assign(DomainDefinition.Parse(source), options);
 
     public static RewritePlan Assign(DomainDefinition domain, RewriteOptions? options = null)
     {
         options ??= new RewriteOptions();
+        var findings = AddressLint.Check(domain);
+        if (findings.FirstOrDefault(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)) is { } refused)
+            throw new InputException(domain.Name, refused.Code, refused.Message, refused.Line, refused.Column);
         var result = LibvirtAllocator.Assign(domain, options.Caps);
         var editor = new XmlEditor(domain.Document);
         var added = new HashSet<PlannedDevice>(result.Added);
@@ -58,7 +65,9 @@ public static class Rewriter
         }
         if (domain.DevicesElement is { } devices)
         {
-            foreach (var d in result.Added)
+            // Stable order by libvirt's device order, so that new controllers precede a new memballoon
+            // when both land after the same existing element.
+            foreach (var d in result.Added.OrderBy(d => Array.IndexOf(DeviceOrder, d.Kind)))
                 InsertNew(editor, devices, Markup(editor, result, d), d.Kind);
         }
         else if (result.Added.Count > 0)
@@ -69,7 +78,7 @@ public static class Rewriter
         }
         outcomes.AddRange(result.Added.Select(d => Outcome(domain, d, true)));
         var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
-        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes };
+        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings };
     }
 
     private static DeviceOutcome Outcome(DomainDefinition domain, PlannedDevice d, bool added) => new(

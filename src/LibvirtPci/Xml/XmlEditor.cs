@@ -192,7 +192,9 @@ public sealed class XmlEditor
     {
         var text = Document.Source.Text;
         if (_edits.Count == 0) return text;
-        var ordered = _edits.OrderBy(e => e.Edit.Start).ThenBy(e => e.Order).Select(e => e.Edit).ToList();
+        // At one offset, pure inserts go before a replacement that starts there (an attribute
+        // added to a self-closing tag before the tag is expanded to hold children).
+        var ordered = _edits.OrderBy(e => e.Edit.Start).ThenBy(e => e.Edit.Length == 0 ? 0 : 1).ThenBy(e => e.Order).Select(e => e.Edit).ToList();
         var sb = new StringBuilder(text.Length + 256);
         int pos = 0;
         foreach (var e in ordered)

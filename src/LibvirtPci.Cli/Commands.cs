@@ -1,0 +1,167 @@
+using System.Text;
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>Conventional exit codes (DESIGN.md).</summary>
+public static class ExitCode
+{
+    public const int Ok = 0;
+    public const int ChangesNeeded = 1;
+    public const int InvalidInput = 2;
+    public const int VirshFailed = 3;
+}
+
+/// <summary>
+/// The command line: thin wiring of options to the library and to <see cref="FileIO"/>.
+/// Builder API only (no reflection), so the NativeAOT binary keeps working.
+/// </summary>
+public static class Commands
+{
+    public const string Version = "0.1.0";
+
+    private const string AssignHelp = """
+
+Fills in every missing PCI address and adds the PCI controllers libvirt would add, so that
+the result is what `virsh define` + `virsh dumpxml --inactive` would store (libvirt 9.0,
+x86_64 pc/i440fx and q35), without a libvirt daemon. Addresses already in the file are kept.
+Only the new <address> and <controller> elements are written; every other byte stays.
+
+Examples:
+  libvirt-pci vm.xml > vm.addressed.xml      one file to stdout
+  virsh dumpxml --inactive vm | libvirt-pci | virsh define /dev/stdin
+  libvirt-pci -i vms/*.xml                    rewrite in place (atomic)
+  libvirt-pci --check --diff vm.xml           show what would change, exit 1 if anything
+  libvirt-pci --json vm.xml                   every device: address, kept/assigned, why
+
+Exit codes: 0 nothing to do / done, 1 --check found changes, 2 invalid input or usage,
+3 virsh failed. Messages: FILE:LINE:COL: error LPnnn: text
+""";
+
+    public static int Run(string[] args, Stream stdout, TextWriter stderr, Stream? stdin = null)
+    {
+        var outWriter = new StreamWriter(stdout, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        var ctx = new CommandContext(stdout, outWriter, stderr, stdin);
+        var app = new CommandLineApplication
+        {
+            Name = "libvirt-pci",
+            FullName = "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
+            Out = outWriter,
+            Error = stderr,
+            ExtendedHelpText = AssignHelp,
+        };
+        app.HelpOption("-h|--help");
+        app.VersionOption("--version", Version);
+
+        var rootAssign = AssignOptions.Add(app);
+        app.OnExecute(() => AssignCommand.Execute(ctx, rootAssign));
+
+        app.Command("assign", cmd =>
+        {
+            cmd.Description = "Assign PCI addresses as libvirt would (the default command).";
+            cmd.ExtendedHelpText = AssignHelp;
+            cmd.HelpOption("-h|--help");
+            var opts = AssignOptions.Add(cmd);
+            cmd.OnExecute(() => AssignCommand.Execute(ctx, opts));
+        });
+
+        app.Command("tree", cmd =>
+        {
+            cmd.Description = "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.";
+            cmd.HelpOption("-h|--help");
+            var file = cmd.Argument("FILE", "domain XML file, or - for stdin");
+            cmd.OnExecute(() => TreeCommand.Execute(ctx, file.Value ?? "-"));
+        });
+
+        app.Command("lint", cmd =>
+        {
+            cmd.Description = "Report problems in the PCI addresses a domain already has (exit 1 on errors).";
+            cmd.ExtendedHelpText = """
+
+Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
+have, functions > 0 without multifunction='on' on function 0, PCIe ports on conventional
+PCI buses, repeated chassis/port numbers, duplicate controller indexes.
+""";
+            cmd.HelpOption("-h|--help");
+            var files = cmd.Argument("FILE", "domain XML files or directories, or - for stdin", multipleValues: true);
+            var json = cmd.Option("--json", "machine-readable report on stdout", CommandOptionType.NoValue);
+            cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values.Where(v => v is not null).Select(v => v!).ToList(), json.HasValue()));
+        });
+
+        try
+        {
+            return app.Execute(args);
+        }
+        catch (CommandParsingException e)
+        {
+            stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see libvirt-pci --help)");
+            return ExitCode.InvalidInput;
+        }
+    }
+}
+
+/// <summary>Streams a command writes to, injectable for tests.</summary>
+public sealed record CommandContext(Stream StdoutStream, TextWriter Out, TextWriter Err, Stream? Stdin)
+{
+    public InputFile Read(string path) => FileIO.Read(path, Stdin);
+
+    public void Report(InputException e) => Err.WriteLine(e.ToString());
+}
+
+internal static class TreeCommand
+{
+    public static int Execute(CommandContext ctx, string path)
+    {
+        try
+        {
+            var input = ctx.Read(path);
+            var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            ctx.Out.Write(Topology.Build(domain).Render());
+            return ExitCode.Ok;
+        }
+        catch (InputException e)
+        {
+            ctx.Report(e);
+            return ExitCode.InvalidInput;
+        }
+    }
+}
+
+internal static class LintCommand
+{
+    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json)
+    {
+        int exit = ExitCode.Ok;
+        var report = new JsonReport();
+        foreach (var (path, found) in FileIO.Expand(paths))
+        {
+            try
+            {
+                var input = ctx.Read(path);
+                var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+                if (found && !DomainDefinition.IsDomainRoot(doc))
+                {
+                    report.Skipped(input.Name, "not a <domain>");
+                    continue;
+                }
+                var domain = DomainDefinition.FromDocument(doc);
+                var findings = AddressLint.Check(domain);
+                foreach (var f in findings) if (!json) ctx.Err.WriteLine(f.Format(input.Name));
+                if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
+                report.File(input.Name, changed: null, findings, devices: null);
+            }
+            catch (InputException e)
+            {
+                if (!json) ctx.Report(e);
+                report.Failed(e);
+                exit = ExitCode.InvalidInput;
+            }
+        }
+        if (json) ctx.Out.Write(report.ToJson());
+        return exit;
+    }
+}

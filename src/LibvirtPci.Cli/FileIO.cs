@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>An input as read: its display name, the path to write back to (null for stdin) and its bytes.</summary>
+public sealed record InputFile(string Name, string? Path, byte[] Bytes);
+
+/// <summary>
+/// All file and stream I/O of the commands: reading inputs (files, '-' for stdin, directory
+/// trees) with clear LP1xx errors, and crash-safe in-place writes (temp file in the same
+/// folder, fsync, mode kept, rename; never over a file that changed since it was read).
+/// </summary>
+public static class FileIO
+{
+    /// <summary>Domain XML is kilobytes; anything past this is refused rather than read into memory.</summary>
+    public const long MaxInputBytes = 64L * 1024 * 1024;
+
+    public static InputFile Read(string path, Stream? stdin = null)
+    {
+        if (path == "-")
+        {
+            using var ms = new MemoryStream();
+            var input = stdin ?? Console.OpenStandardInput();
+            var buffer = new byte[81920];
+            int n;
+            while ((n = input.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                ms.Write(buffer, 0, n);
+                if (ms.Length > MaxInputBytes) throw new InputException("<stdin>", "LP103", $"input larger than {MaxInputBytes / (1024 * 1024)} MiB refused");
+            }
+            return new InputFile("<stdin>", null, ms.ToArray());
+        }
+        try
+        {
+            if (Directory.Exists(path))
+                throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new InputException(path, "LP100", "no such file");
+            if (info.Length > MaxInputBytes) throw new InputException(path, "LP103", $"file larger than {MaxInputBytes / (1024 * 1024)} MiB refused");
+            return new InputFile(path, path, File.ReadAllBytes(path));
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new InputException(path, "LP102", "permission denied");
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new InputException(path, "LP102", "cannot read: " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Expands directories to the *.xml files below them (sorted); other arguments stay as given.
+    /// Found marks files found by walking a directory: those are skipped, not refused, when
+    /// they are not domain XML.
+    /// </summary>
+    public static IEnumerable<(string Path, bool Found)> Expand(IEnumerable<string> args)
+    {
+        foreach (var a in args)
+        {
+            if (a != "-" && Directory.Exists(a))
+            {
+                foreach (var f in Directory.EnumerateFiles(a, "*.xml", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal))
+                    yield return (f, true);
+            }
+            else yield return (a, false);
+        }
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/> atomically. A symlink is
+    /// written through to its target. Refuses (LP104) when the file no longer holds
+    /// <paramref name="expectedCurrent"/>, so a concurrent edit is never lost.
+    /// </summary>
+    public static void WriteAtomic(string path, byte[] expectedCurrent, byte[] content)
+    {
+        var target = ResolveLinks(path);
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(target))!;
+        var name = System.IO.Path.GetFileName(target);
+        var temp = System.IO.Path.Combine(dir, $".{name}.libvirt-pci-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}.tmp");
+        UnixFileMode? mode = OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(target);
+        try
+        {
+            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(content);
+                fs.Flush(flushToDisk: true);
+            }
+            if (mode is { } m && !OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, m);
+            // Last check before the rename: someone else may have written the file meanwhile.
+            if (!File.ReadAllBytes(target).AsSpan().SequenceEqual(expectedCurrent))
+                throw new InputException(path, "LP104", "the file changed while libvirt-pci was working on it; not overwritten (run again)");
+            File.Move(temp, target, overwrite: true);
+            FsyncDirectory(dir);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new InputException(path, "LP105", "cannot write: permission denied (the folder must be writable for an atomic replace)");
+        }
+        catch (IOException e)
+        {
+            throw new InputException(path, "LP105", "cannot write: " + e.Message);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private static string ResolveLinks(string path)
+    {
+        var info = new FileInfo(path);
+        return info.LinkTarget is null ? path : (info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path);
+    }
+
+    /// <summary>Makes the rename itself durable (best effort; not every filesystem allows it).</summary>
+    private static void FsyncDirectory(string dir)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.None);
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text;
+using System.Text.Json;
+using LibvirtPci.Rewrite;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>The --json report, written with Utf8JsonWriter (no reflection: NativeAOT-safe).</summary>
+public sealed class JsonReport
+{
+    private readonly MemoryStream _buffer = new();
+    private readonly Utf8JsonWriter _w;
+
+    public JsonReport()
+    {
+        _w = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = true });
+        _w.WriteStartObject();
+        _w.WriteString("tool", "libvirt-pci");
+        _w.WriteString("version", Commands.Version);
+        _w.WriteStartArray("files");
+    }
+
+    public void File(string name, bool? changed, IReadOnlyList<Finding> findings, IReadOnlyList<DeviceOutcome>? devices)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("file", name);
+        _w.WriteString("status", "ok");
+        if (changed is { } c) _w.WriteBoolean("changed", c);
+        if (devices is not null)
+        {
+            _w.WriteStartArray("devices");
+            foreach (var d in devices)
+            {
+                _w.WriteStartObject();
+                _w.WriteString("key", d.Key);
+                _w.WriteString("element", d.Kind);
+                if (d.Address is null) _w.WriteNull("address"); else _w.WriteString("address", d.Address);
+                if (d.Multifunction) _w.WriteBoolean("multifunction", true);
+                _w.WriteString("origin", d.Origin);
+                _w.WriteBoolean("added", d.Added);
+                if (d.Line > 0) _w.WriteNumber("line", d.Line);
+                _w.WriteString("reason", d.Reason);
+                _w.WriteEndObject();
+            }
+            _w.WriteEndArray();
+        }
+        WriteFindings(findings);
+        _w.WriteEndObject();
+    }
+
+    private void WriteFindings(IReadOnlyList<Finding> findings)
+    {
+        _w.WriteStartArray("findings");
+        foreach (var f in findings)
+        {
+            _w.WriteStartObject();
+            _w.WriteString("code", f.Code);
+            _w.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
+            _w.WriteString("message", f.Message);
+            if (f.Line > 0) { _w.WriteNumber("line", f.Line); _w.WriteNumber("column", f.Column); }
+            if (f.Fix is not null) _w.WriteString("fix", f.Fix);
+            _w.WriteEndObject();
+        }
+        _w.WriteEndArray();
+    }
+
+    public void Skipped(string name, string why)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("file", name);
+        _w.WriteString("status", "skipped");
+        _w.WriteString("reason", why);
+        _w.WriteEndObject();
+    }
+
+    public void Failed(InputException e)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("file", e.File);
+        _w.WriteString("status", "error");
+        WriteFindings([new Finding(e.Code, Severity.Error, e.Message, e.Line, e.Column)]);
+        _w.WriteEndObject();
+    }
+
+    public string ToJson()
+    {
+        _w.WriteEndArray();
+        _w.WriteEndObject();
+        _w.Flush();
+        return Encoding.UTF8.GetString(_buffer.ToArray()) + "\n";
+    }
+}

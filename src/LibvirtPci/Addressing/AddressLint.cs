@@ -1,0 +1,140 @@
+using LibvirtPci.Domain;
+
+namespace LibvirtPci.Addressing;
+
+/// <summary>
+/// Checks the PCI addresses a domain already carries: duplicates, buses without a controller,
+/// slots a bus does not have, functions without a multifunction function 0, PCIe controllers on
+/// conventional PCI buses, clashing chassis/port numbers. Pure: findings in, nothing written.
+/// </summary>
+public static class AddressLint
+{
+    public static IReadOnlyList<Finding> Check(DomainDefinition domain)
+    {
+        var findings = new List<Finding>();
+        Finding At(Device d, string code, Severity sev, string message, string? fix = null)
+        {
+            var el = d.Address.Element ?? d.Element;
+            var (l, c) = domain.Position(el);
+            return new Finding(code, sev, message, l, c, fix);
+        }
+
+        var addressed = domain.Devices.Where(d => d.Address.IsPciPresent && d.Kind != "console").ToList();
+        var byAddress = new Dictionary<PciAddress, Device>();
+        foreach (var d in addressed)
+        {
+            if (d.Address.Pci.Domain != 0)
+                findings.Add(At(d, "LP211", Severity.Error, $"{d.Key}: invalid PCI address {d.Address.Pci}: only PCI domain 0 is available"));
+            if (byAddress.TryGetValue(d.Address.Pci, out var other))
+            {
+                var (ol, _) = domain.Position(other.Element);
+                findings.Add(At(d, "LP301", Severity.Error, $"duplicate PCI address {d.Address.Pci}: {d.Key} and {other.Key} (line {ol})",
+                    "remove one of the two <address> elements and run libvirt-pci assign"));
+            }
+            else byAddress[d.Address.Pci] = d;
+        }
+
+        // Controllers: duplicate type/index pairs.
+        var indexes = new Dictionary<(string, int), Device>();
+        foreach (var d in domain.Devices.Where(d => d.IsController && d.ControllerType is not null && d.Index is not null))
+        {
+            if (DomainDefinition.IsUsb2Companion(d)) continue;
+            if (!indexes.TryAdd((d.ControllerType!, d.Index!.Value), d))
+                findings.Add(At(d, "LP309", Severity.Error, $"duplicate controller type='{d.ControllerType}' index='{d.Index}'"));
+        }
+
+        var pciControllers = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null)
+            .GroupBy(d => d.Index!.Value).ToDictionary(g => g.Key, g => g.First());
+        PciControllerModel? BusModel(int bus)
+        {
+            if (pciControllers.TryGetValue(bus, out var c)) return PciControllerModels.Parse(c.Element.Attr("model"));
+            if (bus == 0) return domain.Family == MachineFamily.Q35 ? PciControllerModel.PcieRoot : PciControllerModel.PciRoot;
+            return null;
+        }
+
+        foreach (var d in addressed)
+        {
+            var a = d.Address.Pci;
+            var model = BusModel(a.Bus);
+            if (model is null)
+            {
+                if (!pciControllers.ContainsKey(a.Bus))
+                    findings.Add(At(d, "LP302", Severity.Error, $"{d.Key} is at {a}, but there is no PCI controller with index='{a.Bus}'",
+                        $"add a <controller type='pci' index='{a.Bus}'> or remove the address and run libvirt-pci assign"));
+                continue;
+            }
+            var (_, min, max) = model.Value.BusRules(true);
+            if (a.Slot < min || a.Slot > max)
+                findings.Add(At(d, "LP303", Severity.Error,
+                    $"{d.Key} is at {a}, but a {model.Value.XmlName()} only has slot{(min == max ? $" {min}" : $"s {min}-{max}")}"));
+            if (d.ControllerType == "pci" && PciControllerModels.Parse(d.Element.Attr("model")) is { } own)
+            {
+                var plug = own.PlugFlags() & ConnectFlags.TypesMask;
+                var (busFlags, _, _) = model.Value.BusRules(true);
+                bool pcieOnly = own is PciControllerModel.PcieRootPort or PciControllerModel.PcieSwitchUpstreamPort or PciControllerModel.PcieSwitchDownstreamPort;
+                if ((plug & busFlags) == 0 && pcieOnly)
+                    findings.Add(At(d, "LP305", Severity.Error,
+                        $"{own.XmlName()} index {d.Index} is at {a} on a {model.Value.XmlName()}, which cannot take it (a PCIe port needs pcie-root, a pcie-expander-bus or a switch)"));
+            }
+        }
+
+        // Functions the chipset occupies (libvirt reserves them before anything else).
+        foreach (var d in addressed)
+        {
+            var a = d.Address.Pci;
+            if (a.Bus != 0) continue;
+            string? owner = domain.Family switch
+            {
+                MachineFamily.I440fx when a.Slot == 1 && a.Function is 0 or 3 => a.Function == 0 ? "the PIIX3 ISA bridge" : "the PIIX4 power management function",
+                MachineFamily.I440fx when a.Slot == 1 && a.Function == 1 && !(d.ControllerType == "ide" && d.Index == 0) => "the PIIX3 IDE controller (ide index 0)",
+                MachineFamily.I440fx when a.Slot == 1 && a.Function == 2 && !(d.ControllerType == "usb" && d.Index == 0) => "the PIIX3 USB controller (usb index 0)",
+                MachineFamily.Q35 when a.Slot == 0x1f && a.Function is 0 or 3 => a.Function == 0 ? "the ICH9 LPC/ISA bridge" : "the ICH9 SMBus controller",
+                MachineFamily.Q35 when a.Slot == 0x1f && a.Function == 2 && !(d.ControllerType == "sata" && d.Index == 0) => "the ICH9 AHCI controller (sata index 0)",
+                _ => null,
+            };
+            if (owner is not null)
+                findings.Add(At(d, "LP308", Severity.Error, $"{d.Key} is at {a}, which is reserved for {owner}", "remove the address and run libvirt-pci assign"));
+        }
+
+        // Functions > 0 need function 0 to be multifunction (the chipset's own slots excepted).
+        foreach (var d in addressed)
+        {
+            var a = d.Address.Pci;
+            if (a.Function == 0 || IsChipsetSlot(domain, a)) continue;
+            if (!byAddress.TryGetValue(a with { Function = 0 }, out var f0))
+                findings.Add(At(d, "LP304", Severity.Error, $"{d.Key} is at {a}, but nothing is at function 0 of that slot: the guest will not see it"));
+            else if (f0.Address.Multifunction == false)
+                findings.Add(At(f0, "LP304", Severity.Warning,
+                    $"{f0.Key} at {f0.Address.Pci} says multifunction='off' although {d.Key} uses function {a.Function} of its slot; the guest may not see the other functions"));
+            else if (f0.Address.Multifunction != true)
+                findings.Add(At(f0, "LP304", Severity.Error, $"{f0.Key} at {f0.Address.Pci} shares its slot with {d.Key} at {a} but lacks multifunction='on'",
+                    "add multifunction='on' to the function-0 address"));
+        }
+
+        // Chassis/port pairs of root ports and downstream ports must be unique; so must pci-bridge chassisNr.
+        var ports = new Dictionary<(long, long), Device>();
+        var chassisNrs = new Dictionary<long, Device>();
+        foreach (var d in pciControllers.Values)
+        {
+            var t = d.Target;
+            if (t is null) continue;
+            if (t.Attr("chassis") is { } ch && t.Attr("port") is { } p && PciAddress.ParseNumber(ch) is { } chassis && PciAddress.ParseNumber(p) is { } port)
+            {
+                if (ports.TryGetValue((chassis, port), out var o))
+                    findings.Add(At(d, "LP307", Severity.Error, $"controller index {d.Index} repeats chassis={chassis} port=0x{port:x} of controller index {o.Index}: QEMU refuses two ports with one slot identity"));
+                else ports[(chassis, port)] = d;
+            }
+            if (t.Attr("chassisNr") is { } cn && PciAddress.ParseNumber(cn) is { } nr)
+            {
+                if (chassisNrs.TryGetValue(nr, out var o))
+                    findings.Add(At(d, "LP307", Severity.Error, $"pci-bridge index {d.Index} repeats chassisNr={nr} of controller index {o.Index}"));
+                else chassisNrs[nr] = d;
+            }
+        }
+        return findings;
+    }
+
+    /// <summary>00:01.x on pc (PIIX3) and 00:1f.x on q35 (ICH9 LPC): function 0 is the chipset, not an XML device.</summary>
+    private static bool IsChipsetSlot(DomainDefinition domain, PciAddress a) =>
+        a.Bus == 0 && ((domain.Family == MachineFamily.I440fx && a.Slot == 1) || (domain.Family == MachineFamily.Q35 && a.Slot == 0x1f));
+}
