@@ -1,0 +1,123 @@
+using System.Text;
+
+namespace LibvirtPci.Tools;
+
+/// <summary>
+/// A seeded generator of realistic libvirt domains (q35 and pc): virtio/SATA/SCSI disks,
+/// virtio/e1000/e1000e/rtl8139 NICs, USB, video, sound, balloon, RNG, watchdog, PCI hostdevs,
+/// some devices with addresses already written. The same seed always gives the same XML, so
+/// integration tests and benchmarks are reproducible.
+/// </summary>
+public sealed class DomainGenerator
+{
+    private readonly Random _rng;
+    private readonly int _seed;
+
+    public DomainGenerator(int seed)
+    {
+        _seed = seed;
+        _rng = new Random(seed);
+    }
+
+    public sealed record Options(int MinDevices = 1, int MaxDevices = 40, bool AllowPresetAddresses = true, string? Machine = null);
+
+    public string Generate(Options? options = null)
+    {
+        options ??= new Options();
+        bool q35 = options.Machine is null ? _rng.Next(2) == 0 : options.Machine == "q35";
+        int devices = _rng.Next(options.MinDevices, options.MaxDevices + 1);
+        var sb = new StringBuilder();
+        sb.Append("<domain type='qemu'>\n");
+        sb.Append($"  <name>gen-{_seed}</name>\n");
+        sb.Append("  <memory unit='MiB'>512</memory>\n");
+        sb.Append("  <vcpu>1</vcpu>\n");
+        sb.Append("  <os>\n");
+        sb.Append($"    <type arch='x86_64' machine='{(q35 ? "q35" : "pc")}'>hvm</type>\n");
+        sb.Append("  </os>\n");
+        sb.Append("  <devices>\n");
+        int disk = 0, sata = 0, scsi = 0, nic = 0, host = 0;
+        bool usbDone = false, videoDone = false, balloonDone = false, watchdogDone = false;
+        // pc: a user address must avoid the chipset slots and the primary video slot; use high slots.
+        int presetSlot = 0x1e;
+        for (int i = 0; i < devices; i++)
+        {
+            bool preset = options.AllowPresetAddresses && !q35 && _rng.Next(6) == 0 && presetSlot > 0x18;
+            string address = preset ? $"\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x{presetSlot--:x2}' function='0x0'/>" : "";
+            switch (_rng.Next(12))
+            {
+                case 0:
+                case 1:
+                    sb.Append($"    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='/var/lib/libvirt/images/gen{_seed}-{disk}.qcow2'/>\n      <target dev='vd{DiskSuffix(disk++)}' bus='virtio'/>{address}\n    </disk>\n");
+                    break;
+                case 2:
+                    sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/gen{_seed}-sata{sata}.img'/>\n      <target dev='sd{DiskSuffix(sata++)}' bus='sata'/>\n    </disk>\n");
+                    break;
+                case 3:
+                    sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/gen{_seed}-scsi{scsi}.img'/>\n      <target dev='sd{DiskSuffix(20 + scsi++)}' bus='scsi'/>\n    </disk>\n");
+                    break;
+                case 4:
+                case 5:
+                case 6:
+                    var model = new[] { "virtio", "e1000", "e1000e", "rtl8139", "virtio" }[_rng.Next(5)];
+                    sb.Append($"    <interface type='network'>\n      <mac address='52:54:00:{_seed & 0xff:x2}:{nic / 256:x2}:{nic++ % 256:x2}'/>\n      <source network='default'/>\n      <model type='{model}'/>{address}\n    </interface>\n");
+                    break;
+                case 7:
+                    if (usbDone) goto case 4;
+                    usbDone = true;
+                    var usb = q35 ? new[] { "qemu-xhci", "none", "ich9-ehci1", "nec-xhci" }[_rng.Next(4)] : new[] { "piix3-uhci", "qemu-xhci", "none" }[_rng.Next(3)];
+                    if (usb == "ich9-ehci1")
+                    {
+                        sb.Append("    <controller type='usb' index='0' model='ich9-ehci1'/>\n");
+                        sb.Append("    <controller type='usb' index='0' model='ich9-uhci1'>\n      <master startport='0'/>\n    </controller>\n");
+                    }
+                    else sb.Append($"    <controller type='usb' index='0' model='{usb}'/>\n");
+                    break;
+                case 8:
+                    if (videoDone) goto case 0;
+                    videoDone = true;
+                    var video = new[] { "qxl", "vga", "virtio", "cirrus", "none" }[_rng.Next(5)];
+                    sb.Append($"    <video>\n      <model type='{video}'/>\n    </video>\n");
+                    break;
+                case 9:
+                    var sound = q35 ? new[] { "ich9", "ich6", "ac97" }[_rng.Next(3)] : new[] { "ich6", "ac97", "es1370" }[_rng.Next(3)];
+                    sb.Append($"    <sound model='{sound}'/>\n");
+                    break;
+                case 10:
+                    if (!balloonDone && _rng.Next(2) == 0)
+                    {
+                        balloonDone = true;
+                        sb.Append($"    <memballoon model='{(_rng.Next(3) == 0 ? "none" : "virtio")}'/>\n");
+                    }
+                    else if (!watchdogDone)
+                    {
+                        watchdogDone = true;
+                        sb.Append("    <watchdog model='i6300esb' action='reset'/>\n");
+                    }
+                    else
+                    {
+                        sb.Append("    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n");
+                    }
+                    break;
+                default:
+                    sb.Append($"    <hostdev mode='subsystem' type='pci' managed='no'>\n      <source>\n        <address domain='0x0000' bus='0x{0x40 + host / 32:x2}' slot='0x{host % 32:x2}' function='0x0'/>\n      </source>\n    </hostdev>\n");
+                    host++;
+                    break;
+            }
+        }
+        sb.Append("  </devices>\n</domain>\n");
+        return sb.ToString();
+    }
+
+    private static string DiskSuffix(int index)
+    {
+        var s = "";
+        index++;
+        while (index > 0)
+        {
+            index--;
+            s = (char)('a' + index % 26) + s;
+            index /= 26;
+        }
+        return s;
+    }
+}
