@@ -16,6 +16,9 @@ public sealed class AssignOptions
     public required CommandOption Json { get; init; }
     public required CommandOption Explain { get; init; }
     public required CommandOption LibvirtVersion { get; init; }
+    public required CommandOption Stable { get; init; }
+    public required CommandOption Ledger { get; init; }
+    public required CommandOption SparePorts { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -25,6 +28,9 @@ public sealed class AssignOptions
         Diff = app.Option("--diff", "write nothing; print a unified diff of what would change", CommandOptionType.NoValue),
         Json = app.Option("--json", "print a JSON report (every device: address, kept or assigned, and why)", CommandOptionType.NoValue),
         Explain = app.Option("--explain", "say on stderr why each new address and controller was chosen", CommandOptionType.NoValue),
+        Stable = app.Option("--stable", "start an address ledger in the domain's <metadata> (a domain that has one always uses it): removed devices' slots are not reused, returning devices get their old address, root ports are only appended", CommandOptionType.NoValue),
+        Ledger = app.Option("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)", CommandOptionType.SingleValue),
+        SparePorts = app.Option("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)", CommandOptionType.SingleValue),
         LibvirtVersion = app.Option("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)", CommandOptionType.SingleValue),
     };
 }
@@ -42,6 +48,22 @@ internal static class AssignCommand
         }
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
+        int? spare = null;
+        if (o.SparePorts.HasValue())
+        {
+            if (!int.TryParse(o.SparePorts.Value(), out var n) || n < 0 || n > 240)
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{o.SparePorts.Value()}'");
+                return ExitCode.InvalidInput;
+            }
+            spare = n;
+        }
+        string? ledgerPath = o.Ledger.HasValue() ? o.Ledger.Value() : null;
+        if (ledgerPath is not null && inputs.Count != 1)
+        {
+            ctx.Err.WriteLine("libvirt-pci: error LP001: --ledger keeps the record of one domain: give exactly one input");
+            return ExitCode.InvalidInput;
+        }
         bool toStdout = !inPlace && !check && !diff && !json;
         if (toStdout && inputs.Count != 1)
         {
@@ -69,7 +91,9 @@ internal static class AssignCommand
                     report.Skipped(input.Name, "not a <domain>");
                     continue;
                 }
-                var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc));
+                var sidecar = ledgerPath is null ? null : LedgerFile.Read(ledgerPath);
+                var options = new RewriteOptions { Stable = o.Stable.HasValue(), SidecarLedger = sidecar?.Ledger, SparePorts = spare };
+                var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
                 checkedFiles++;
                 report.File(input.Name, plan.Changed, plan.Findings, plan.Devices);
                 if (plan.Changed) changed++;
@@ -83,6 +107,8 @@ internal static class AssignCommand
                 }
                 if (inPlace && plan.Changed && input.Path is not null)
                     FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
+                if (sidecar is not null && plan.Ledger is not null && !check && !diff)
+                    LedgerFile.Write(ledgerPath!, sidecar, plan.Ledger);
                 if (toStdout)
                 {
                     ctx.Out.Flush();

@@ -229,12 +229,14 @@ public sealed class DomainInventory
                     && !Controllers.Any(o => o != c && o.ControllerType == "usb" && o.Model == c.Model && o.Index == prev.Index))
                 {
                     c.Index = prev.Index;
+                    c.Key = $"controller/usb/{prev.Index}/{c.Model}";
                     continue;
                 }
             }
             int idx = 0;
             while (Controllers.Any(o => o.ControllerType == c.ControllerType && o.Index == idx)) idx++;
             c.Index = idx;
+            c.Key = $"controller/{c.ControllerType}/{idx}";
         }
     }
 
@@ -381,9 +383,25 @@ public sealed class DomainInventory
     private void AddImplicitVideo()
     {
         if (Videos.Count > 0 || !Domain.Devices.Any(d => d.Kind == "graphics")) return;
-        var v = new PlannedDevice { Kind = "video", Key = "video/#0", Model = DefaultVideoModel(), Reason = "libvirt adds a video device for <graphics>" };
+        var model = DefaultVideoModel();
+        var v = new PlannedDevice { Kind = "video", Key = $"video/{model}#0", Model = model, Reason = "libvirt adds a video device for <graphics>" };
         Videos.Add(v);
         Implicit.Add(v);
+    }
+
+    /// <summary>Gives remembered addresses (stability ledger) to devices that have none in the XML.</summary>
+    public void ApplyPins(IReadOnlyDictionary<string, PciAddress> pins)
+    {
+        if (pins.Count == 0) return;
+        foreach (var d in IterationOrder())
+            if (d.IsPciWanted && d.AddressType != "spapr-vio" && pins.TryGetValue(d.Key, out var addr))
+            {
+                d.AddressType = "pci";
+                d.Pci = addr;
+                d.Multifunction = null;
+                d.Origin = AddressOrigin.Assigned;
+                d.Reason = "its address remembered in the ledger (it had it before)";
+            }
     }
 
     public InputException Refuse(PlannedDevice d, string code, string message)

@@ -2,6 +2,24 @@ using LibvirtPci.Domain;
 
 namespace LibvirtPci.Addressing;
 
+/// <summary>
+/// What the stability layer asks of the allocator on top of libvirt's rules. The default
+/// (empty) policy is exactly libvirt.
+/// </summary>
+public sealed record AllocationPolicy
+{
+    public static readonly AllocationPolicy Libvirt = new();
+
+    /// <summary>Remembered addresses for devices (by identity key) that have none in the XML.</summary>
+    public IReadOnlyDictionary<string, PciAddress> Pins { get; init; } = new Dictionary<string, PciAddress>();
+    /// <summary>Released addresses no new device may take (while the topology can grow instead).</summary>
+    public IReadOnlyCollection<PciAddress> Blocked { get; init; } = Array.Empty<PciAddress>();
+    /// <summary>No new pcie-root-port below this bus-0 address.</summary>
+    public PciAddress? RootPortFloor { get; init; }
+    /// <summary>Keep this many empty hotplug root ports (q35); null: libvirt's own single spare rule.</summary>
+    public int? SparePorts { get; init; }
+}
+
 /// <summary>What the allocator decided: every device with its final address and the controllers/devices it adds.</summary>
 public sealed class AllocationResult
 {
@@ -25,18 +43,22 @@ public sealed class LibvirtAllocator
 {
     private readonly DomainInventory _inv;
     private readonly QemuCapabilities _caps;
+    private readonly AllocationPolicy _policy;
     private ConnectFlags _pciFlags, _pcieFlags, _virtioFlags;
 
-    private LibvirtAllocator(DomainInventory inventory)
+    private LibvirtAllocator(DomainInventory inventory, AllocationPolicy policy)
     {
         _inv = inventory;
         _caps = inventory.Caps;
+        _policy = policy;
     }
 
-    public static AllocationResult Assign(DomainDefinition domain, QemuCapabilities? caps = null)
+    public static AllocationResult Assign(DomainDefinition domain, QemuCapabilities? caps = null, AllocationPolicy? policy = null)
     {
+        policy ??= AllocationPolicy.Libvirt;
         var inventory = new DomainInventory(domain, caps ?? QemuCapabilities.Latest);
-        return new LibvirtAllocator(inventory).Run();
+        inventory.ApplyPins(policy.Pins);
+        return new LibvirtAllocator(inventory, policy).Run();
     }
 
     private AllocationResult Run()
@@ -57,7 +79,14 @@ public sealed class LibvirtAllocator
         if (_inv.Family == MachineFamily.I440fx && !dry.Buses.All(b => b.IsFullyReserved))
             Guard(null, () => dry.ReserveNext(ConnectFlags.AutoAssign | ConnectFlags.PciDevice)); // room for a future pci-bridge
         AssignSlots(dry);
-        if (maxIdx <= 0 && dry.Count > maxIdx + 1 && _inv.Family == MachineFamily.Q35)
+        if (_policy.SparePorts is { } spares)
+        {
+            // Phantom PCIe endpoints fill empty root ports first, then make the dry run append new ones.
+            if (_inv.Family == MachineFamily.Q35)
+                for (int i = 0; i < spares; i++)
+                    Guard(null, () => dry.ReserveNext(ConnectFlags.AutoAssign | ConnectFlags.PcieDevice | ConnectFlags.Hotpluggable));
+        }
+        else if (maxIdx <= 0 && dry.Count > maxIdx + 1 && _inv.Family == MachineFamily.Q35)
             Guard(null, () => dry.ReserveNext(ConnectFlags.AutoAssign | ConnectFlags.PcieDevice)); // one spare hotplug root port
         for (int i = 1; i < dry.Count; i++)
         {
@@ -286,6 +315,8 @@ public sealed class LibvirtAllocator
         for (int i = 1; i < nbuses; i++)
             if (set.Buses[i].Model is null) set.Buses[i].SetModel(gapModel, true);
         foreach (var d in _inv.IterationOrder()) Collect(set, d);
+        foreach (var a in _policy.Blocked) set.Block(a);
+        set.RootPortFloor = _policy.RootPortFloor;
         return set;
     }
 

@@ -61,6 +61,25 @@ public sealed class PciAddressSet
     }
 
     public bool DryRun { get; }
+
+    /// <summary>
+    /// Stability rule "root ports are only appended": no new pcie-root-port may take a bus-0
+    /// address below this one (a port inserted before existing ones renumbers every guest bus
+    /// after it). Null: libvirt's plain first-fit.
+    /// </summary>
+    public PciAddress? RootPortFloor { get; set; }
+
+    /// <summary>
+    /// Marks a function as taken without a device (a released address kept from reuse).
+    /// Silently ignores addresses on buses or slots this set does not have.
+    /// </summary>
+    public void Block(PciAddress addr)
+    {
+        if (addr.Domain != 0 || addr.Bus >= _buses.Count) return;
+        var bus = _buses[addr.Bus];
+        if (addr.Slot < bus.MinSlot || addr.Slot > bus.MaxSlot) return;
+        bus.Functions[addr.Slot] |= (byte)(1 << addr.Function);
+    }
     public bool PcieToPciBridgeSupported { get; }
     public IReadOnlyList<PciBus> Buses => _buses;
     public int Count => _buses.Count;
@@ -149,8 +168,19 @@ public sealed class PciAddressSet
         var bus = _buses[busIndex];
         if (Incompatibility(new PciAddress(busIndex, bus.MinSlot, fn), bus.Flags, flags, fromConfig: false) is not null)
             return null;
+        bool floorApplies = busIndex == 0 && RootPortFloor is { } floor && (flags & ConnectFlags.PcieRootPort) != 0;
         for (int slot = bus.MinSlot; slot <= bus.MaxSlot; slot++)
         {
+            if (floorApplies && slot < RootPortFloor!.Value.Slot) continue;
+            if (floorApplies && slot == RootPortFloor!.Value.Slot && RootPortFloor.Value.Function > 0)
+            {
+                // Only functions at or above the floor, in a slot that already aggregates root ports.
+                if (bus.Functions[slot] == 0 || !bus.Aggregate[slot]) continue;
+                for (int f = Math.Max(fn, RootPortFloor.Value.Function); f < 8; f++)
+                    if ((bus.Functions[slot] & (1 << f)) == 0) { fn = f; return slot; }
+                fn = 0;
+                continue;
+            }
             if (bus.Functions[slot] == 0) return slot;
             if ((flags & ConnectFlags.AggregateSlot) != 0 && bus.Aggregate[slot])
             {

@@ -22,6 +22,8 @@ public sealed class Topology
     public required TopologyBus Root { get; init; }
     public required IReadOnlyList<Device> Unaddressed { get; init; }
     public required IReadOnlyList<Device> Orphans { get; init; }
+    /// <summary>Controller index → the bus number the guest's firmware gives it.</summary>
+    public required IReadOnlyDictionary<int, int> GuestBuses { get; init; }
 
     public static Topology Build(DomainDefinition domain)
     {
@@ -49,7 +51,7 @@ public sealed class Topology
             else orphans.Add(d);
         }
         foreach (var b in buses.Values) b.Devices.Sort((x, y) => x.Address.Pci.CompareTo(y.Address.Pci));
-        return new Topology { Root = buses[0], Unaddressed = unaddressed, Orphans = orphans };
+        return new Topology { Root = buses[0], Unaddressed = unaddressed, Orphans = orphans, GuestBuses = GuestNumbering.Buses(domain) };
     }
 
     /// <summary>A text tree: each bus, then its devices by slot.function, controllers with their own bus nested.</summary>
@@ -57,7 +59,7 @@ public sealed class Topology
     {
         var sb = new StringBuilder();
         sb.Append(Describe(Root)).Append('\n');
-        RenderBus(sb, Root, "");
+        RenderBus(sb, Root, "", GuestBuses);
         if (Unaddressed.Count > 0)
             sb.Append("without a PCI address yet (run libvirt-pci assign): ").Append(string.Join(", ", Unaddressed.Select(d => d.Key))).Append('\n');
         if (Orphans.Count > 0)
@@ -68,7 +70,7 @@ public sealed class Topology
     private static string Describe(TopologyBus bus) =>
         $"{bus.Model?.XmlName() ?? "pci"} (bus {bus.Index:x2})";
 
-    private static void RenderBus(StringBuilder sb, TopologyBus bus, string indent)
+    private static void RenderBus(StringBuilder sb, TopologyBus bus, string indent, IReadOnlyDictionary<int, int> guest)
     {
         for (int i = 0; i < bus.Devices.Count; i++)
         {
@@ -82,9 +84,10 @@ public sealed class Topology
                 if (d.Target is { } t)
                     foreach (var a in new[] { "chassis", "port", "chassisNr", "busNr" })
                         if (t.Attr(a) is { } v) sb.Append($" {a}={v}");
+                if (guest.TryGetValue(child.Index, out var gb)) sb.Append($"  guest bus {gb:x2}");
                 if (child.IsEmptyHotplugPort) sb.Append("  (empty: free for hotplug)");
                 sb.Append('\n');
-                RenderBus(sb, child, indent + (last ? "   " : "│  "));
+                RenderBus(sb, child, indent + (last ? "   " : "│  "), guest);
             }
             else
             {
@@ -92,6 +95,11 @@ public sealed class Topology
                 var model = d.Model;
                 if (model is not null && !d.Key.Contains(model, StringComparison.Ordinal)) sb.Append($" ({model})");
                 if (d.Address.Multifunction == true) sb.Append(" multifunction");
+                if (GuestNumbering.GuestAddress(guest, d.Address.Pci) is { } g)
+                {
+                    sb.Append($"  guest {g.Bus:x2}:{g.Slot:x2}.{g.Function:x}");
+                    if (d.Kind == "interface") sb.Append(' ').Append(GuestNumbering.LinuxNicName(g, d.Address.Multifunction == true));
+                }
                 sb.Append('\n');
             }
         }

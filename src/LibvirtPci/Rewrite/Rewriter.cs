@@ -1,6 +1,7 @@
 using System.Text;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
+using LibvirtPci.Stability;
 using LibvirtPci.Xml;
 
 namespace LibvirtPci.Rewrite;
@@ -15,6 +16,8 @@ public sealed class RewritePlan
     public required string Text { get; init; }
     public required IReadOnlyList<DeviceOutcome> Devices { get; init; }
     public IReadOnlyList<Finding> Findings { get; init; } = Array.Empty<Finding>();
+    /// <summary>The updated stability ledger, when one is in use.</summary>
+    public AddressLedger? Ledger { get; init; }
     public bool Changed => !ReferenceEquals(Text, Source.Text) && Text != Source.Text;
     public byte[] Bytes => Changed ? Source.Encode(Text) : Source.Bytes;
 }
@@ -22,6 +25,12 @@ public sealed class RewritePlan
 public sealed class RewriteOptions
 {
     public QemuCapabilities Caps { get; init; } = QemuCapabilities.Latest;
+    /// <summary>Start a ledger in &lt;metadata&gt; when the domain has none (a domain that has one always uses it).</summary>
+    public bool Stable { get; init; }
+    /// <summary>A ledger kept outside the domain (--ledger PATH); the domain's metadata is then left alone.</summary>
+    public AddressLedger? SidecarLedger { get; init; }
+    /// <summary>Keep this many empty hotplug root ports (q35).</summary>
+    public int? SparePorts { get; init; }
 }
 
 /// <summary>
@@ -51,8 +60,25 @@ public static class Rewriter
         var findings = AddressLint.Check(domain);
         if (findings.FirstOrDefault(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)) is { } refused)
             throw new InputException(domain.Name, refused.Code, refused.Message, refused.Line, refused.Column);
-        var result = LibvirtAllocator.Assign(domain, options.Caps);
         var editor = new XmlEditor(domain.Document);
+        var ledgerElement = AddressLedger.FindInMetadata(domain);
+        var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable ? new AddressLedger() : null);
+        AllocationResult result;
+        AddressLedger? newLedger = null;
+        if (ledger is not null)
+        {
+            ledger.Validate(domain, options.SidecarLedger is null ? ledgerElement : null);
+            var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts);
+            result = stable.Result;
+            newLedger = stable.Ledger;
+            findings = findings.Concat(stable.Findings).ToList();
+            if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger)))
+                WriteLedger(editor, domain, ledgerElement, newLedger);
+        }
+        else
+        {
+            result = LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts });
+        }
         var added = new HashSet<PlannedDevice>(result.Added);
         var outcomes = new List<DeviceOutcome>();
 
@@ -78,7 +104,7 @@ public static class Rewriter
         }
         outcomes.AddRange(result.Added.Select(d => Outcome(domain, d, true)));
         var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
-        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings };
+        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
     }
 
     private static DeviceOutcome Outcome(DomainDefinition domain, PlannedDevice d, bool added) => new(
@@ -165,6 +191,26 @@ public static class Rewriter
         var sb = new StringBuilder(open).Append('>');
         foreach (var c in children) sb.Append("\n\t").Append(c);
         return sb.Append("\n</").Append(d.Kind).Append('>').ToString();
+    }
+
+    /// <summary>Replaces the ledger element, or adds it to &lt;metadata&gt; (creating that after name/uuid/title/description).</summary>
+    private static void WriteLedger(XmlEditor editor, DomainDefinition domain, XmlElementSpan? existing, AddressLedger ledger)
+    {
+        if (existing is not null)
+        {
+            editor.Replace(existing, ledger.ToMarkup(existing.Prefix ?? AddressLedger.DefaultPrefix, editor.Quote));
+            return;
+        }
+        var markup = ledger.ToMarkup(AddressLedger.DefaultPrefix, editor.Quote);
+        if (domain.Root.Element("metadata") is { } metadata)
+        {
+            editor.AppendChild(metadata, markup);
+            return;
+        }
+        var block = "<metadata>\n" + string.Join("\n", markup.Split('\n').Select(l => "\t" + l)) + "\n</metadata>";
+        var after = domain.Root.Children.LastOrDefault(c => c.NamespaceUri.Length == 0 && c.Name is "name" or "uuid" or "genid" or "title" or "description");
+        if (after is not null) editor.InsertAfter(after, block);
+        else editor.AppendChild(domain.Root, block);
     }
 
     /// <summary>Elements libvirt writes before &lt;devices&gt;.</summary>

@@ -1,0 +1,98 @@
+using System.Text;
+using LibvirtPci.Domain;
+using LibvirtPci.Xml;
+
+namespace LibvirtPci.Stability;
+
+/// <summary>One remembered address: of a present device, or released by a device that was removed.</summary>
+public sealed record LedgerEntry(string Key, PciAddress Address, bool Released);
+
+/// <summary>
+/// The stability record (DESIGN.md): which device had which PCI address, and which addresses
+/// were released by removed devices. Lives in the domain's &lt;metadata&gt; under our namespace
+/// (libvirt keeps foreign metadata through define/dumpxml) or in a sidecar file.
+/// </summary>
+public sealed class AddressLedger
+{
+    public const string Namespace = "urn:libvirt-pci:ledger:1";
+    public const string DefaultPrefix = "pci";
+
+    private readonly SortedDictionary<string, LedgerEntry> _entries = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<LedgerEntry> Entries => _entries.Values;
+    public LedgerEntry? this[string key] => _entries.GetValueOrDefault(key);
+    public int Count => _entries.Count;
+
+    public AddressLedger() { }
+
+    public AddressLedger(IEnumerable<LedgerEntry> entries)
+    {
+        foreach (var e in entries) _entries[e.Key] = e;
+    }
+
+    /// <summary>The ledger element in a domain's &lt;metadata&gt;, found by namespace URI whatever its prefix.</summary>
+    public static XmlElementSpan? FindInMetadata(DomainDefinition domain) =>
+        domain.Root.Element("metadata")?.Children.FirstOrDefault(c => c.LocalName == "ledger" && c.NamespaceUri == Namespace);
+
+    /// <summary>Reads and checks a ledger element; any contradiction is an error, never silently dropped.</summary>
+    public static AddressLedger Read(XmlSpanDocument document, XmlElementSpan element)
+    {
+        var ledger = new AddressLedger();
+        var byAddress = new Dictionary<PciAddress, string>();
+        foreach (var child in element.Children)
+        {
+            var (line, col) = document.Position(child);
+            InputException Bad(string message) => new(document.Source.Name, "LP401", "address ledger: " + message, line, col);
+            if (child.NamespaceUri != Namespace || child.LocalName is not ("device" or "released"))
+                throw Bad($"unexpected element <{child.Name}> (expected device or released in {Namespace})");
+            var key = child.Attr("key") ?? throw Bad($"<{child.Name}> without key");
+            var text = child.Attr("address") ?? throw Bad($"<{child.Name} key='{key}'> without address");
+            if (!PciAddress.TryParse(text, out var address))
+                throw Bad($"'{text}' is not a PCI address (expected DDDD:BB:SS.F)");
+            if (ledger._entries.ContainsKey(key))
+                throw Bad($"key '{key}' appears twice");
+            bool released = child.LocalName == "released";
+            if (!released)
+            {
+                if (byAddress.TryGetValue(address, out var other))
+                    throw Bad($"two devices have address {address}: '{other}' and '{key}'");
+                byAddress[address] = key;
+            }
+            ledger._entries[key] = new LedgerEntry(key, address, released);
+        }
+        return ledger;
+    }
+
+    /// <summary>Checks remembered addresses against the domain: a present device's bus must exist.</summary>
+    public void Validate(DomainDefinition domain, XmlElementSpan? element)
+    {
+        var buses = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null).Select(d => d.Index!.Value).ToHashSet();
+        var keys = domain.Devices.Select(d => d.Key).ToHashSet();
+        foreach (var e in _entries.Values)
+        {
+            if (e.Released || e.Address.Bus == 0 || buses.Contains(e.Address.Bus) || !keys.Contains(e.Key)) continue;
+            var (line, col) = element is null ? (0, 0) : domain.Position(element);
+            throw new InputException(domain.Name, "LP403",
+                $"address ledger: '{e.Key}' is remembered at {e.Address}, but there is no PCI controller with index='{e.Address.Bus}' (remove the entry, or add the controller back)", line, col);
+        }
+    }
+
+    /// <summary>True when both ledgers hold the same entries (then the stored bytes are left alone).</summary>
+    public bool SameAs(AddressLedger? other) =>
+        other is not null && other._entries.Count == _entries.Count && _entries.All(kv => other._entries.TryGetValue(kv.Key, out var o) && o == kv.Value);
+
+    /// <summary>The ledger element, entries sorted by key, in the given style.</summary>
+    public string ToMarkup(string prefix, char quote, bool declareNamespace = true)
+    {
+        string Q(string v) => quote + XmlSpanDocument.EscapeAttributeValue(v, quote) + quote;
+        var sb = new StringBuilder();
+        sb.Append('<').Append(prefix).Append(":ledger");
+        if (declareNamespace) sb.Append(" xmlns:").Append(prefix).Append('=').Append(Q(Namespace));
+        if (_entries.Count == 0) return sb.Append("/>").ToString();
+        sb.Append('>');
+        foreach (var e in _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, StringComparer.Ordinal))
+            sb.Append("\n\t<").Append(prefix).Append(e.Released ? ":released" : ":device").Append(" key=").Append(Q(e.Key))
+              .Append(" address=").Append(Q(e.Address.ToString())).Append("/>");
+        return sb.Append("\n</").Append(prefix).Append(":ledger>").ToString();
+    }
+}
