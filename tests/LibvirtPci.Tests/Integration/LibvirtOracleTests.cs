@@ -49,4 +49,26 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
         output.WriteLine($"libvirt oracle: {Domains - failures.Count}/{Domains} domains identical ({devices} PCI facts compared)");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
+
+    [Fact]
+    public void The_ledger_survives_define_and_dumpxml_and_reassigning_the_dump_changes_nothing()
+    {
+        if (Sandbox.WhyUnavailable() is { } why)
+        {
+            output.WriteLine("skipped: " + why);
+            return;
+        }
+        for (int seed = 101; seed <= 110; seed++)
+        {
+            var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc"));
+            var ours = Rewriter.Assign(SourceText.FromString($"gen-{seed}.xml", xml), new RewriteOptions { Stable = true });
+            Assert.NotNull(ours.Ledger);
+            var dumped = Sandbox.Define(ours.Text, validate: true);
+            Assert.True(dumped.ExitCode == 0, $"seed {seed}: {dumped.Stderr}");
+            Assert.Contains("urn:libvirt-pci:ledger:1", dumped.Stdout);
+            var again = Rewriter.Assign(SourceText.FromString($"dump-{seed}.xml", dumped.Stdout));
+            Assert.True(again.Ledger!.SameAs(ours.Ledger), $"seed {seed}: the ledger changed through libvirt");
+            Assert.False(again.Changed, $"seed {seed}: re-assigning libvirt's dump changed it:\n" + TextDiff.Unified(dumped.Stdout, again.Text));
+        }
+    }
 }

@@ -1,0 +1,151 @@
+using CsCheck;
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Tests.Support;
+using static LibvirtPci.Tests.Support.DomainEdit;
+
+namespace LibvirtPci.Tests.Stability;
+
+/// <summary>
+/// Random histories of a domain (add / remove / reorder devices, unrelated edits), assigned
+/// with the ledger after every step. CsCheck generates the histories and shrinks a failing one.
+/// </summary>
+public sealed class StabilityPropertyTests
+{
+    private enum Op { AddNic, AddDisk, AddHostdev, AddSound, Remove, Reorder, Unrelated, AddBack, AddBackAll }
+
+    private static readonly Gen<(bool Q35, (Op Op, int Arg)[] Steps)> Histories =
+        Gen.Select(Gen.Bool, Gen.Select(Gen.Enum<Op>(), Gen.Int[0, 1_000_000]).Array[30, 36]);
+
+    [Fact]
+    public void Addresses_never_move_released_slots_are_not_reused_ports_only_append()
+    {
+        Histories.Sample(h => Run(h.Q35, h.Steps), iter: 1000);
+    }
+
+    private static void Run(bool q35, (Op Op, int Arg)[] steps)
+    {
+        // On q35 a user's root port sits at 00:05.0, above the slots libvirt fills first, so that
+        // plain first-fit would put new ports before it.
+        var start = q35
+            ? DomainXml("q35", Nic("52:54:00:00:00:01"), Disk("vda"), "<controller type='pci' index='1' model='pcie-root-port'>\n\t<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>\n</controller>")
+            : DomainXml("pc", Nic("52:54:00:00:00:01"), Disk("vda"));
+        var xml = Assign(start);
+        var removed = new List<string>();
+        int serial = 2;
+        var history = new List<string>();
+        foreach (var (op, arg) in steps)
+        {
+            var domain = Parse(xml);
+            var removable = domain.Devices.Where(d => d.Kind is "interface" or "disk" or "hostdev").ToList(); // keyed by identity, not by ordinal
+            string edited = op switch
+            {
+                Op.AddNic => Add(xml, Nic($"52:54:00:00:{serial / 256:x2}:{serial++ % 256:x2}", new[] { "virtio", "e1000", "e1000e", "rtl8139" }[arg % 4])),
+                Op.AddDisk => Add(xml, Disk(DiskName(serial++))),
+                Op.AddHostdev => Add(xml, Hostdev(0x40 + serial / 32 % 64, serial++ % 32)),
+                Op.AddSound => Add(xml, "<sound model='ich6'/>"),
+                Op.Remove when removable.Count > 0 => RemoveAndRemember(xml, removable[arg % removable.Count], removed),
+                Op.Reorder when removable.Count > 1 => MoveToEnd(xml, removable[arg % removable.Count]),
+                Op.AddBack when removed.Count > 0 => AddBack(xml, removed, arg),
+                Op.AddBackAll when removed.Count > 0 => AddBackAll(xml, removed),
+                _ => xml.Replace("<memory unit='MiB'>", $"<!-- edit {arg} --><memory unit='MiB'>", StringComparison.Ordinal),
+            };
+            history.Add($"{op}({arg})");
+            var plan = Plan(edited);
+            var next = plan.Text;
+            Check(xml, next, plan.Findings, removed, history);
+            xml = next;
+        }
+    }
+
+    private static void Check(string before, string after, IReadOnlyList<Finding> findings, List<string> removed, List<string> history)
+    {
+        string Where() => "after " + string.Join(", ", history);
+        var b = Parse(before).Devices.Where(d => d.Address.IsPciPresent).ToDictionary(d => d.Key, d => d.Address.Pci);
+        var a = Parse(after);
+        var lint = AddressLint.Check(a).Where(f => f.Severity == Severity.Error).ToList();
+        Assert.True(lint.Count == 0, $"{Where()}: lint: {string.Join("; ", lint.Select(f => f.Message))}");
+        var now = a.Devices.Where(d => d.Address.IsPciPresent).ToList();
+        Assert.True(now.Select(d => d.Address.Pci).Distinct().Count() == now.Count, $"{Where()}: two devices share an address");
+        foreach (var d in now)
+        {
+            if (b.TryGetValue(d.Key, out var old))
+                Assert.True(old == d.Address.Pci, $"{Where()}: {d.Key} moved from {old} to {d.Address.Pci}");
+        }
+        // New root ports only after the existing ones.
+        var oldPorts = Parse(before).Devices.Where(IsRootPort).Select(d => d.Address.Pci).ToList();
+        if (oldPorts.Count > 0)
+            foreach (var p in a.Devices.Where(IsRootPort).Select(d => d.Address.Pci).Except(oldPorts))
+                Assert.True(p.CompareTo(oldPorts.Max()) > 0, $"{Where()}: new root port at {p} before {oldPorts.Max()}");
+        // A released address goes to another device only with a warning.
+        var ledger = global::LibvirtPci.Stability.AddressLedger.Read(a.Document, global::LibvirtPci.Stability.AddressLedger.FindInMetadata(a)!);
+        var released = ledger.Entries.Where(e => e.Released).ToList();
+        foreach (var d in now.Where(d => !b.ContainsKey(d.Key)))
+        {
+            var taken = released.FirstOrDefault(e => e.Address == d.Address.Pci && e.Key != d.Key);
+            if (taken is not null)
+                Assert.True(findings.Any(f => f.Code == "LP501" && f.Message.Contains(d.Address.Pci.ToString(), StringComparison.Ordinal)),
+                    $"{Where()}: {d.Key} silently took {d.Address.Pci} released by {taken.Key}");
+        }
+        // A returning device gets its old address back (unless a forced reuse gave it away).
+        var beforeDomain = Parse(before);
+        if (global::LibvirtPci.Stability.AddressLedger.FindInMetadata(beforeDomain) is { } oldEl)
+        {
+            var oldLedger = global::LibvirtPci.Stability.AddressLedger.Read(beforeDomain.Document, oldEl);
+            foreach (var d in now.Where(d => !b.ContainsKey(d.Key)))
+                if (oldLedger[d.Key] is { Released: true } e && !b.ContainsValue(e.Address))
+                    Assert.True(e.Address == d.Address.Pci, $"{Where()}: {d.Key} came back at {d.Address.Pci}, not at its old {e.Address}");
+        }
+        // The result is complete: a second run changes nothing.
+        Assert.False(Plan(after).Changed, $"{Where()}: not idempotent");
+    }
+
+    private static bool IsRootPort(Device d) => d.Element.Attr("model") == "pcie-root-port" && d.Address.IsPciPresent && d.Address.Pci.Bus == 0;
+
+    private static string RemoveAndRemember(string xml, Device d, List<string> removed)
+    {
+        var domain = Parse(xml);
+        var text = domain.Document.Source.Text;
+        // Remember the device without its address, as a user re-adding it from a template would.
+        var markup = text[d.Element.Start..d.Element.End];
+        if (d.Address.Element is { } addr)
+            markup = markup.Replace(text[addr.Start..addr.End], "", StringComparison.Ordinal);
+        removed.Add(markup);
+        return Remove(xml, d.Key);
+    }
+
+    private static string AddBack(string xml, List<string> removed, int arg)
+    {
+        var markup = removed[arg % removed.Count];
+        removed.RemoveAt(arg % removed.Count);
+        var key = DeviceKeyOf(markup);
+        return Parse(xml).Devices.Any(d => d.Key == key) ? xml : Add(xml, markup);
+    }
+
+    /// <summary>Several devices return at once: libvirt's device order alone would shuffle their slots.</summary>
+    private static string AddBackAll(string xml, List<string> removed)
+    {
+        for (int i = removed.Count - 1; i >= 0; i--) xml = AddBack(xml, removed, i);
+        return xml;
+    }
+
+    private static string DeviceKeyOf(string markup)
+    {
+        var doc = global::LibvirtPci.Xml.XmlSpanParser.Parse(global::LibvirtPci.Xml.SourceText.FromString("m.xml", markup));
+        return DeviceKeys.KeyOf(doc.Root, 0);
+    }
+
+    private static string MoveToEnd(string xml, Device d)
+    {
+        var text = Parse(xml).Document.Source.Text;
+        var markup = text[d.Element.Start..d.Element.End];
+        return Add(Remove(xml, d.Key), markup);
+    }
+
+    private static string DiskName(int n)
+    {
+        var s = "";
+        for (n += 1; n > 0; n = (n - 1) / 26) s = (char)('a' + (n - 1) % 26) + s;
+        return "vd" + s;
+    }
+}
