@@ -1,5 +1,6 @@
 using DiffPlex.Renderer;
 using LibvirtPci.Domain;
+using LibvirtPci.Passthrough;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
 using McMaster.Extensions.CommandLineUtils;
@@ -19,6 +20,7 @@ public sealed class AssignOptions
     public required CommandOption Stable { get; init; }
     public required CommandOption Ledger { get; init; }
     public required CommandOption SparePorts { get; init; }
+    public required CommandOption IoReserve { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -31,6 +33,7 @@ public sealed class AssignOptions
         Stable = app.Option("--stable", "start an address ledger in the domain's <metadata> (a domain that has one always uses it): removed devices' slots are not reused, returning devices get their old address, root ports are only appended", CommandOptionType.NoValue),
         Ledger = app.Option("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)", CommandOptionType.SingleValue),
         SparePorts = app.Option("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)", CommandOptionType.SingleValue),
+        IoReserve = app.Option("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again", CommandOptionType.SingleValue),
         LibvirtVersion = app.Option("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)", CommandOptionType.SingleValue),
     };
 }
@@ -57,6 +60,19 @@ internal static class AssignCommand
                 return ExitCode.InvalidInput;
             }
             spare = n;
+        }
+        var ioReserve = IoReserveMode.Keep;
+        if (o.IoReserve.HasValue())
+        {
+            switch (o.IoReserve.Value())
+            {
+                case "off": ioReserve = IoReserveMode.Off; break;
+                case "per-port": ioReserve = IoReserveMode.PerPort; break;
+                case "remove": ioReserve = IoReserveMode.Remove; break;
+                default:
+                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{o.IoReserve.Value()}'");
+                    return ExitCode.InvalidInput;
+            }
         }
         string? ledgerPath = o.Ledger.HasValue() ? o.Ledger.Value() : null;
         if (ledgerPath is not null && inputs.Count != 1)
@@ -92,13 +108,17 @@ internal static class AssignCommand
                     continue;
                 }
                 var sidecar = ledgerPath is null ? null : LedgerFile.Read(ledgerPath);
-                var options = new RewriteOptions { Stable = o.Stable.HasValue(), SidecarLedger = sidecar?.Ledger, SparePorts = spare };
+                var options = new RewriteOptions { Stable = o.Stable.HasValue(), SidecarLedger = sidecar?.Ledger, SparePorts = spare, IoReserve = ioReserve };
                 var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
                 checkedFiles++;
                 report.File(input.Name, plan.Changed, plan.Findings, plan.Devices);
                 if (plan.Changed) changed++;
                 if (o.Explain.HasValue()) Explain(ctx, input.Name, plan);
                 if (diff && plan.Changed) ctx.Out.Write(UnifiedDiff(input.Name, source.Text, plan.Text));
+                if (!o.Explain.HasValue())
+                    foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
+                if (check && plan.Findings.Any(f => f.Severity == Severity.Error))
+                    exit = Math.Max(exit, ExitCode.ChangesNeeded);
                 if (check && plan.Changed)
                 {
                     exit = Math.Max(exit, ExitCode.ChangesNeeded);

@@ -1,6 +1,8 @@
 using System.Text;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
+using LibvirtPci.Limits;
+using LibvirtPci.Passthrough;
 using LibvirtPci.Stability;
 using LibvirtPci.Xml;
 
@@ -31,6 +33,8 @@ public sealed class RewriteOptions
     public AddressLedger? SidecarLedger { get; init; }
     /// <summary>Keep this many empty hotplug root ports (q35).</summary>
     public int? SparePorts { get; init; }
+    /// <summary>Inject or remove the io-reserve passthrough.</summary>
+    public IoReserveMode IoReserve { get; init; } = IoReserveMode.Keep;
 }
 
 /// <summary>
@@ -104,6 +108,20 @@ public static class Rewriter
         }
         outcomes.AddRange(result.Added.Select(d => Outcome(domain, d, true)));
         var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
+
+        // Stage 2, on the addressed text: the io-reserve passthrough and the firmware limits.
+        var addressed = ReferenceEquals(text, domain.Document.Source.Text) ? domain : DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
+        if (options.IoReserve != IoReserveMode.Keep)
+        {
+            var stage2 = new XmlEditor(addressed.Document);
+            findings = findings.Concat(IoReservePlanner.Apply(stage2, addressed, options.IoReserve)).ToList();
+            if (stage2.HasEdits)
+            {
+                text = stage2.Apply();
+                addressed = DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
+            }
+        }
+        if (IoSpaceBudget.Analyze(addressed) is { } io) findings = findings.Concat(io.Findings).ToList();
         return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
     }
 

@@ -155,6 +155,17 @@ public sealed class XmlEditor
         Add(TextEdit.Insert(at, " " + name + "=" + Quote + XmlSpanDocument.EscapeAttributeValue(value, Quote) + Quote));
     }
 
+    /// <summary>Removes an attribute together with the whitespace before it.</summary>
+    public void RemoveAttribute(XmlElementSpan element, string name)
+    {
+        var a = element.Attribute(name);
+        if (a is null) return;
+        var text = Document.Source.Text;
+        int start = a.Start;
+        while (start > element.Start && char.IsWhiteSpace(text[start - 1])) start--;
+        Add(new TextEdit(start, a.ValueEnd + 1 - start, ""));
+    }
+
     /// <summary>Removes an element; when it stands alone on its line, the whole line goes.</summary>
     public void Remove(XmlElementSpan element)
     {

@@ -1,0 +1,202 @@
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Passthrough;
+
+namespace LibvirtPci.Limits;
+
+/// <summary>One pcie-root-port and what its subtree asks of the I/O space.</summary>
+public sealed record PortIoNeed(Device Port, int Windows, IReadOnlyList<string> Reasons, bool Empty, bool Hotplug, bool IoReserveOff)
+{
+    public string Name => $"pcie-root-port index {Port.Index} at {Port.Address.Pci}";
+}
+
+/// <summary>What the firmware and the guest will make of a q35 topology's I/O space.</summary>
+public sealed class IoSpaceAnalysis
+{
+    public required FirmwareProfile Firmware { get; init; }
+    public required MachineProfile Machine { get; init; }
+    public required IReadOnlyList<PortIoNeed> Ports { get; init; }
+    /// <summary>D: 4 KiB windows the firmware must place for bridges.</summary>
+    public required int WindowsNeeded { get; init; }
+    /// <summary>E: empty hotplug root ports that still want a padding window (no io-reserve=0).</summary>
+    public required int EmptyPaddedPorts { get; init; }
+    /// <summary>Hotplug root ports that Linux tries to give an I/O window.</summary>
+    public required int HotplugPorts { get; init; }
+    /// <summary>I/O-BAR devices below root ports whose I/O is switched off by io-reserve=0.</summary>
+    public required IReadOnlyList<string> DevicesLosingIo { get; init; }
+    public required bool BootFails { get; init; }
+    public required bool FirmwareLeavesBarsUnset { get; init; }
+    /// <summary>Root ports a Linux guest leaves without an I/O window (Linux fits 14).</summary>
+    public required int PortsWithoutIoInGuest { get; init; }
+    public required IReadOnlyList<Finding> Findings { get; init; }
+}
+
+/// <summary>
+/// The I/O space budget of a q35 domain (the "14 PCIe slots" problem), from the rules measured
+/// with real QEMU boots (../shared/research/qemu-limit.md). Never a fixed 14: the windows depend
+/// on the firmware, the machine version, what sits behind each port and the io-reserve setting.
+/// Pure: a parsed, addressed domain in, findings out.
+/// </summary>
+public static class IoSpaceBudget
+{
+    /// <summary>Hotplug bridge windows a Linux guest fits in its own I/O allocation.</summary>
+    public const int LinuxWindows = 14;
+
+    public static IoSpaceAnalysis? Analyze(DomainDefinition domain)
+    {
+        if (domain.Family != MachineFamily.Q35) return null;
+        var firmware = FirmwareProfile.For(domain.Firmware);
+        var machine = MachineProfile.Of(domain);
+        var reserve = IoReserveSettings.Read(domain);
+        var topology = Topology.Build(domain);
+        var buses = new Dictionary<int, TopologyBus>();
+        void Index(TopologyBus b) { buses[b.Index] = b; foreach (var c in b.Children) Index(c); }
+        Index(topology.Root);
+
+        var ports = new List<PortIoNeed>();
+        int windows = 0;
+        var losing = new List<string>();
+        foreach (var d in topology.Root.Devices)
+        {
+            if (d.ControllerType != "pci" || d.Index is not { } idx || !buses.TryGetValue(idx, out var bus)) continue;
+            var reasons = new List<string>();
+            int w = WindowsBelow(bus, buses, reasons);
+            switch (bus.Model)
+            {
+                case PciControllerModel.PcieRootPort or PciControllerModel.PcieSwitchDownstreamPort:
+                    bool off = reserve.AppliesTo(d);
+                    bool hotplug = !d.HotplugOff;
+                    bool empty = bus.Devices.Count == 0;
+                    if (off && w > 0) losing.AddRange(reasons.Select(r => $"{r} (below {d.Key})"));
+                    // pc-q35-6.1: the firmware reserves a window for every port, empty or not.
+                    if (w == 0 && machine.EveryPortReservesIo && !off && firmware.Firmware == Firmware.SeaBios) w = 1;
+                    ports.Add(new PortIoNeed(d, w, reasons, empty, hotplug, off));
+                    windows += w;
+                    break;
+                case PciControllerModel.DmiToPciBridge:
+                    windows += w;
+                    break;
+            }
+        }
+
+        int emptyPadded = ports.Count(p => p.Empty && p.Hotplug && !p.IoReserveOff && !machine.EveryPortReservesIo);
+        int hotplugPorts = ports.Count(p => p.Hotplug && !p.IoReserveOff && !(machine.EveryPortReservesIo && p.Empty));
+        bool globalOff = reserve.Global;
+        int budget = firmware.BridgeWindows;
+        bool bootFails = false, barsUnset = false;
+        var findings = new List<Finding>();
+        string Arithmetic(int need) =>
+            $"{need} bridge I/O windows × 4 KiB = {need * 4} KiB > {budget * 4} KiB {firmware.Name} can give bridges ({firmware.Range} = {firmware.Windows * 4} KiB, 4 KiB of it taken by the chipset's own I/O BARs)";
+        const string Fix = "give devices behind root ports models without I/O BARs (virtio, not e1000/e1000e/rtl8139 or virtio-transitional), or put legacy PCI devices together behind one pcie-to-pci-bridge";
+
+        if (firmware.Firmware == Firmware.SeaBios)
+        {
+            if (windows > budget)
+            {
+                bootFails = true;
+                findings.Add(new Finding("LP601", Severity.Error,
+                    $"boot fails: {Arithmetic(windows)}; SeaBIOS stops with \"PCI: out of I/O address space\" and the VM never boots ({Describe(ports)})",
+                    Fix: machine.EveryPortReservesIo && ports.Any(p => p.Windows > 0 && p.Reasons.Count == 0)
+                        ? "libvirt-pci --io-reserve off (on pc-q35-6.1 it makes empty ports free), or a newer machine type"
+                        : Fix));
+            }
+        }
+        else
+        {
+            bool total = !globalOff && !machine.EveryPortReservesIo && (windows > budget || (windows == budget && emptyPadded > 0));
+            if (total)
+            {
+                bootFails = true;
+                barsUnset = true;
+                var why = windows > budget ? Arithmetic(windows)
+                    : $"{windows} bridge windows fill OVMF's {budget} and {emptyPadded} empty hot-plug port(s) still want a padding window";
+                findings.Add(new Finding("LP602", Severity.Error,
+                    $"boot fails: {why}; OVMF then programs no PCI BAR at all (not even the disk controller) and the VM never reaches its boot disk ({Describe(ports)})", Fix: Fix));
+            }
+            else if (windows > budget)
+            {
+                barsUnset = true;
+                findings.Add(new Finding("LP603", Severity.Warning,
+                    $"{windows - budget} device(s) behind root ports get no BARs from OVMF: {Arithmetic(windows)}; a Linux guest re-assigns them, the firmware (PXE, boot) cannot use them", Fix: Fix));
+            }
+        }
+        int guestShort = Math.Max(0, hotplugPorts - LinuxWindows);
+        if (!bootFails && guestShort > 0)
+            findings.Add(new Finding("LP604", Severity.Info,
+                $"hotplug of an I/O device fails in {guestShort} port(s): {hotplugPorts} hot-plug root ports want a 4 KiB I/O window each and a Linux guest fits {LinuxWindows}; the last {guestShort} get none (guest log: \"bridge window [io size 0x1000]: can't assign; no space\")",
+                Fix: "fine for virtio devices; for I/O-BAR devices keep fewer empty ports, or use --io-reserve per-port on ports that will only hold virtio"));
+        if (machine.EveryPortReservesIo && ports.Any(p => p.Empty))
+            findings.Add(new Finding("LP605", Severity.Info, $"on {machine.Name} empty root ports never get I/O space, so an I/O-BAR device hot-plugged into one gets none"));
+        if (losing.Count > 0)
+            findings.Add(new Finding("LP606", Severity.Warning,
+                $"hotplug of an I/O device fails and {losing.Count} device(s) lose their I/O BAR with io-reserve=0: the port's I/O window is hard-wired off ({string.Join("; ", losing.Take(5))}{(losing.Count > 5 ? "; ..." : "")})",
+                Fix: "use --io-reserve per-port, which leaves ports with I/O devices alone"));
+        findings.AddRange(BusNumberFindings(domain));
+
+        return new IoSpaceAnalysis
+        {
+            Firmware = firmware,
+            Machine = machine,
+            Ports = ports,
+            WindowsNeeded = windows,
+            EmptyPaddedPorts = emptyPadded,
+            HotplugPorts = hotplugPorts,
+            DevicesLosingIo = losing,
+            BootFails = bootFails,
+            FirmwareLeavesBarsUnset = barsUnset,
+            PortsWithoutIoInGuest = bootFails ? 0 : guestShort,
+            Findings = findings,
+        };
+    }
+
+    /// <summary>
+    /// A PCI domain has 256 bus numbers. Below bus 0 running out is certain trouble; below an
+    /// expander bus it means its busNr leaves too little room (libvirt counts down from 254).
+    /// </summary>
+    public static IEnumerable<Finding> BusNumberFindings(DomainDefinition domain)
+    {
+        var guestBuses = GuestNumbering.Buses(domain);
+        if (guestBuses.Count == 0 || guestBuses.Values.Max() <= 255) yield break;
+        var expanders = domain.Devices.Where(d => d.Element.Attr("model") is "pci-expander-bus" or "pcie-expander-bus" && d.Index is not null)
+            .Select(d => guestBuses.GetValueOrDefault(d.Index!.Value)).Where(b => b > 0).ToList();
+        int highest = guestBuses.Values.Max();
+        int fromRoot = guestBuses.Values.Where(b => expanders.Count == 0 || b < expanders.Min()).DefaultIfEmpty(0).Max();
+        if (fromRoot > 255 || expanders.Count == 0)
+            yield return new Finding("LP607", Severity.Error, $"boot fails: the topology needs guest bus number {highest}, past the 256 a PCI domain has");
+        else
+            yield return new Finding("LP607", Severity.Warning,
+                $"the buses below an expander bus (busNr {expanders.Min()}) run to guest bus number {highest}, past 255: the firmware cannot number them", Fix: "give the expander bus a lower busNr");
+    }
+
+    /// <summary>Windows a bridge's subtree needs: one for devices with I/O BARs on its own bus, plus its child bridges'; conventional PCI bridges cost one even empty.</summary>
+    private static int WindowsBelow(TopologyBus bus, Dictionary<int, TopologyBus> buses, List<string> reasons)
+    {
+        int windows = 0;
+        bool direct = false;
+        foreach (var d in bus.Devices)
+        {
+            if (d.ControllerType == "pci" && d.Index is { } idx && buses.TryGetValue(idx, out var child) && idx != bus.Index)
+            {
+                int w = WindowsBelow(child, buses, reasons);
+                if (child.Model is PciControllerModel.PciBridge or PciControllerModel.PcieToPciBridge && w == 0)
+                {
+                    w = 1;
+                    reasons.Add($"{child.Model.Value.XmlName()} index {child.Index} (a PCI bridge always takes a window)");
+                }
+                windows += w;
+            }
+            else if (IoBars.Reason(d, bus.Model) is { } why)
+            {
+                direct = true;
+                reasons.Add($"{d.Key}: {why}");
+            }
+        }
+        return windows + (direct ? 1 : 0);
+    }
+
+    private static string Describe(IReadOnlyList<PortIoNeed> ports)
+    {
+        var needing = ports.Where(p => p.Windows > 0).ToList();
+        return needing.Count == 0 ? "no port needs I/O" : $"{needing.Count} of {ports.Count} root ports need I/O, e.g. {needing[0].Name}: {(needing[0].Reasons.Count > 0 ? needing[0].Reasons[0] : "every port on this machine type")}";
+    }
+}
