@@ -21,6 +21,8 @@ public sealed class AssignOptions
     public required CommandOption Ledger { get; init; }
     public required CommandOption SparePorts { get; init; }
     public required CommandOption IoReserve { get; init; }
+    public required CommandOption SkipNonDomain { get; init; }
+    public required CommandOption StdinName { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -34,6 +36,8 @@ public sealed class AssignOptions
         Ledger = app.Option("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)", CommandOptionType.SingleValue),
         SparePorts = app.Option("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)", CommandOptionType.SingleValue),
         IoReserve = app.Option("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again", CommandOptionType.SingleValue),
+        SkipNonDomain = app.Option("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)", CommandOptionType.NoValue),
+        StdinName = app.Option("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)", CommandOptionType.SingleValue),
         LibvirtVersion = app.Option("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)", CommandOptionType.SingleValue),
     };
 }
@@ -92,62 +96,87 @@ internal static class AssignCommand
             return ExitCode.InvalidInput;
         }
 
-        int exit = ExitCode.Ok, changed = 0, failed = 0, skipped = 0, checkedFiles = 0;
+        var settings = new FileSettings(
+            new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve },
+            ledgerPath, inPlace, check, diff, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value());
+        // Files are independent: rewrite them in parallel, report in argument order.
+        var results = new FileResult[inputs.Count];
+        if (inputs.Count > 1)
+            Parallel.For(0, inputs.Count, i => results[i] = ProcessFile(ctx, inputs[i].Path, inputs[i].Found, settings));
+        else if (inputs.Count == 1)
+            results[0] = ProcessFile(ctx, inputs[0].Path, inputs[0].Found, settings);
+
+        int exit = ExitCode.Ok;
         var report = new JsonReport();
-        foreach (var (path, found) in inputs)
+        foreach (var r in results)
         {
-            try
+            if (r.Stdout is { } text) ctx.Out.Write(text);
+            foreach (var line in r.Stderr) ctx.Err.WriteLine(line);
+            if (r.Bytes is { } bytes)
             {
-                var input = ctx.Read(path);
-                var source = SourceText.FromBytes(input.Name, input.Bytes);
-                var doc = XmlSpanParser.Parse(source);
-                if (found && !DomainDefinition.IsDomainRoot(doc))
-                {
-                    skipped++;
-                    report.Skipped(input.Name, "not a <domain>");
-                    continue;
-                }
-                var sidecar = ledgerPath is null ? null : LedgerFile.Read(ledgerPath);
-                var options = new RewriteOptions { Stable = o.Stable.HasValue(), SidecarLedger = sidecar?.Ledger, SparePorts = spare, IoReserve = ioReserve };
-                var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
-                checkedFiles++;
-                report.File(input.Name, plan.Changed, plan.Findings, plan.Devices);
-                if (plan.Changed) changed++;
-                if (o.Explain.HasValue()) Explain(ctx, input.Name, plan);
-                if (diff && plan.Changed) ctx.Out.Write(UnifiedDiff(input.Name, source.Text, plan.Text));
-                if (!o.Explain.HasValue())
-                    foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
-                if (check && plan.Findings.Any(f => f.Severity == Severity.Error))
-                    exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                if (check && plan.Changed)
-                {
-                    exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                    int n = plan.Devices.Count(d => d.Origin == "assigned");
-                    ctx.Err.WriteLine($"{input.Name}: would assign {n} PCI address{(n == 1 ? "" : "es")} (run: libvirt-pci -i {Quote(input.Name)})");
-                }
-                if (inPlace && plan.Changed && input.Path is not null)
-                    FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
-                if (sidecar is not null && plan.Ledger is not null && !check && !diff)
-                    LedgerFile.Write(ledgerPath!, sidecar, plan.Ledger);
-                if (toStdout)
-                {
-                    ctx.Out.Flush();
-                    ctx.StdoutStream.Write(plan.Bytes);
-                    ctx.StdoutStream.Flush();
-                }
+                ctx.Out.Flush();
+                ctx.StdoutStream.Write(bytes);
+                ctx.StdoutStream.Flush();
             }
-            catch (InputException e)
-            {
-                failed++;
-                ctx.Report(e);
-                report.Failed(e);
-                exit = ExitCode.InvalidInput;
-            }
+            r.Json(report);
+            exit = Math.Max(exit, r.Exit);
         }
         if (json) ctx.Out.Write(report.ToJson());
         if (inputs.Count > 1 || inputs.Any(i => i.Found))
+        {
+            int checkedFiles = results.Count(r => r.Status == FileStatus.Checked), skipped = results.Count(r => r.Status == FileStatus.Skipped);
+            int failed = results.Count(r => r.Status == FileStatus.Failed), changed = results.Count(r => r.Changed);
             ctx.Err.WriteLine($"libvirt-pci: {checkedFiles} checked, {changed} {(inPlace ? "changed" : "to change")}, {failed} failed, {skipped} skipped (not domain XML)");
+        }
         return exit;
+    }
+
+    private enum FileStatus { Checked, Skipped, Failed }
+
+    private sealed record FileSettings(RewriteOptions Options, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName);
+
+    /// <summary>What one file produced: its messages, diff, bytes for stdout, JSON entry and exit code.</summary>
+    private sealed record FileResult(FileStatus Status, bool Changed, int Exit, string? Stdout, IReadOnlyList<string> Stderr, byte[]? Bytes, Action<JsonReport> Json);
+
+    private static FileResult ProcessFile(CommandContext ctx, string path, bool found, FileSettings s)
+    {
+        var err = new List<string>();
+        string name = path;
+        try
+        {
+            var input = ctx.Read(path);
+            name = path == "-" && s.StdinName is { Length: > 0 } n ? n : input.Name;
+            var source = SourceText.FromBytes(name, input.Bytes);
+            var doc = XmlSpanParser.Parse(source);
+            if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
+                return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, r => r.Skipped(name, "not a <domain>")); // a filter passes it through
+            var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
+            var options = sidecar is null ? s.Options : new RewriteOptions { Stable = s.Options.Stable, SparePorts = s.Options.SparePorts, IoReserve = s.Options.IoReserve, SidecarLedger = sidecar.Ledger };
+            var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
+            int exit = ExitCode.Ok;
+            if (s.Explain) err.AddRange(Explain(name, plan));
+            else err.AddRange(plan.Findings.Where(f => f.Severity >= Severity.Warning).Select(f => f.Format(name)));
+            if (s.Check && plan.Findings.Any(f => f.Severity == Severity.Error)) exit = ExitCode.ChangesNeeded;
+            if (s.Check && plan.Changed)
+            {
+                exit = ExitCode.ChangesNeeded;
+                int count = plan.Devices.Count(d => d.Origin == "assigned");
+                err.Add($"{name}: would assign {count} PCI address{(count == 1 ? "" : "es")} (run: libvirt-pci -i {Quote(name)})");
+            }
+            if (s.InPlace && plan.Changed && input.Path is not null)
+                FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
+            if (sidecar is not null && plan.Ledger is not null && !s.Check && !s.Diff)
+                LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
+            return new FileResult(FileStatus.Checked, plan.Changed, exit,
+                s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
+                s.ToStdout ? plan.Bytes : null, r => r.File(name, plan.Changed, plan.Findings, plan.Devices));
+        }
+        catch (InputException e)
+        {
+            var located = (e.File == path || (path == "-" && e.File == "<stdin>")) && name != e.File ? new InputException(name, e.Code, e.Message, e.Line, e.Column) : e;
+            err.Add(located.ToString());
+            return new FileResult(FileStatus.Failed, false, ExitCode.InvalidInput, null, err, null, r => r.Failed(located));
+        }
     }
 
     private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? $"'{path.Replace("'", "'\\''")}'" : path;
@@ -155,10 +184,10 @@ internal static class AssignCommand
     internal static string UnifiedDiff(string name, string before, string after) =>
         UnidiffRenderer.GenerateUnidiff(before, after, Path.IsPathRooted(name) ? name : "a/" + name, Path.IsPathRooted(name) ? name : "b/" + name, ignoreWhitespace: false, contextLines: 3);
 
-    private static void Explain(CommandContext ctx, string name, RewritePlan plan)
+    private static IEnumerable<string> Explain(string name, RewritePlan plan)
     {
         foreach (var d in plan.Devices.Where(d => d.Origin == "assigned"))
-            ctx.Err.WriteLine($"{name}:{(d.Line > 0 ? d.Line + ":" : "")} {(d.Added ? "added " : "")}{d.Key} -> {d.Address}{(d.Multifunction ? " multifunction" : "")}: {d.Reason}");
-        foreach (var f in plan.Findings) ctx.Err.WriteLine(f.Format(name));
+            yield return $"{name}:{(d.Line > 0 ? d.Line + ":" : "")} {(d.Added ? "added " : "")}{d.Key} -> {d.Address}{(d.Multifunction ? " multifunction" : "")}: {d.Reason}";
+        foreach (var f in plan.Findings) yield return f.Format(name);
     }
 }

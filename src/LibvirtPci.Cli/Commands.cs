@@ -92,6 +92,32 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
             cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values.Where(v => v is not null).Select(v => v!).ToList(), json.HasValue()));
         });
 
+        app.Command("hook", hook =>
+        {
+            hook.Description = "Install or remove a Git pre-commit hook that checks staged domain XML.";
+            hook.HelpOption("-h|--help");
+            hook.Command("install", cmd =>
+            {
+                cmd.Description = "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.";
+                cmd.HelpOption("-h|--help");
+                var fix = cmd.Option("--fix", "rewrite and re-stage the staged files instead of failing", CommandOptionType.NoValue);
+                var force = cmd.Option("--force", "replace a pre-commit hook that is not libvirt-pci's", CommandOptionType.NoValue);
+                var command = cmd.Option("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)", CommandOptionType.SingleValue);
+                cmd.OnExecute(() => HookCommand.Install(ctx, fix.HasValue(), force.HasValue(), command.Value()));
+            });
+            hook.Command("uninstall", cmd =>
+            {
+                cmd.Description = "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).";
+                cmd.HelpOption("-h|--help");
+                cmd.OnExecute(() => HookCommand.Uninstall(ctx));
+            });
+            hook.OnExecute(() =>
+            {
+                hook.ShowHelp();
+                return ExitCode.InvalidInput;
+            });
+        });
+
         try
         {
             return app.Execute(args);

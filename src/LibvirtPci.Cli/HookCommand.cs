@@ -1,0 +1,118 @@
+using System.Diagnostics;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>
+/// `libvirt-pci hook install|uninstall`: a Git pre-commit hook that checks the *staged*
+/// content of every staged *.xml (domain files only), prints the diff and the fixing command
+/// and fails the commit; with --fix it rewrites the staged blob and re-stages it instead.
+/// </summary>
+internal static class HookCommand
+{
+    public const string Marker = "# libvirt-pci pre-commit hook";
+
+    public static int Install(CommandContext ctx, bool fix, bool force, string? command)
+    {
+        var hooks = HooksDirectory(ctx);
+        if (hooks is null) return ExitCode.InvalidInput;
+        var path = Path.Combine(hooks, "pre-commit");
+        if (File.Exists(path) && !File.ReadAllText(path).Contains(Marker, StringComparison.Ordinal) && !force)
+        {
+            ctx.Err.WriteLine($"{path}: error LP120: a pre-commit hook that is not libvirt-pci's is installed; not overwritten (use --force to replace it)");
+            return ExitCode.InvalidInput;
+        }
+        Directory.CreateDirectory(hooks);
+        File.WriteAllText(path, Script(fix, command ?? DefaultCommand()));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        ctx.Err.WriteLine($"libvirt-pci: installed {path} ({(fix ? "fixes and re-stages" : "checks")} staged domain XML)");
+        return ExitCode.Ok;
+    }
+
+    public static int Uninstall(CommandContext ctx)
+    {
+        var hooks = HooksDirectory(ctx);
+        if (hooks is null) return ExitCode.InvalidInput;
+        var path = Path.Combine(hooks, "pre-commit");
+        if (!File.Exists(path))
+        {
+            ctx.Err.WriteLine("libvirt-pci: no pre-commit hook installed");
+            return ExitCode.Ok;
+        }
+        if (!File.ReadAllText(path).Contains(Marker, StringComparison.Ordinal))
+        {
+            ctx.Err.WriteLine($"{path}: error LP120: this pre-commit hook is not libvirt-pci's; left alone");
+            return ExitCode.InvalidInput;
+        }
+        File.Delete(path);
+        ctx.Err.WriteLine($"libvirt-pci: removed {path}");
+        return ExitCode.Ok;
+    }
+
+    /// <summary>The running binary when it is libvirt-pci itself (apphost or NativeAOT), else the one on PATH.</summary>
+    private static string DefaultCommand()
+    {
+        var self = Environment.ProcessPath;
+        return self is not null && Path.GetFileName(self) == "libvirt-pci" ? self : "libvirt-pci";
+    }
+
+    private static string? HooksDirectory(CommandContext ctx)
+    {
+        var psi = new ProcessStartInfo("git", "rev-parse --git-path hooks") { RedirectStandardOutput = true, RedirectStandardError = true };
+        try
+        {
+            using var p = Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEnd().Trim();
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode == 0 && output.Length > 0) return Path.GetFullPath(output);
+        }
+        catch (System.ComponentModel.Win32Exception) { }
+        ctx.Err.WriteLine("libvirt-pci: error LP121: not inside a Git repository (or git is not installed)");
+        return null;
+    }
+
+    private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    private static string Script(bool fix, string command) => $$"""
+#!/usr/bin/env bash
+{{Marker}} (installed by `libvirt-pci hook install`; remove with `libvirt-pci hook uninstall`).
+# Checks the staged content of every staged *.xml whose root is <domain>.
+set -u
+LIBVIRT_PCI=${LIBVIRT_PCI:-{{ShellQuote(command)}}}
+mode={{(fix ? "fix" : "check")}}
+fail=0
+failed=()
+while IFS= read -r -d '' f; do
+  staged=$(mktemp) || exit 1
+  out=$(mktemp) || exit 1
+  git show ":$f" > "$staged"
+  if [ "$mode" = fix ]; then
+    if "$LIBVIRT_PCI" --skip-non-domain --stdin-filename "$f" - < "$staged" > "$out"; then
+      if ! cmp -s "$staged" "$out"; then
+        blob=$(git hash-object -w "$out")
+        filemode=$(git ls-files -s -- "$f" | cut -d' ' -f1)
+        git update-index --cacheinfo "$filemode,$blob,$f"
+        # Keep the work tree in step when it held exactly the staged content.
+        if cmp -s "$staged" "$f"; then cat "$out" > "$f"; fi
+        echo "libvirt-pci: $f: PCI addresses assigned and re-staged" >&2
+      fi
+    else
+      fail=1; failed+=("$f")
+    fi
+  else
+    if ! "$LIBVIRT_PCI" --check --diff --skip-non-domain --stdin-filename "$f" - < "$staged"; then
+      fail=1; failed+=("$f")
+    fi
+  fi
+  rm -f "$staged" "$out"
+done < <(git diff --cached --name-only --diff-filter=ACMR -z -- '*.xml')
+if [ "$fail" -ne 0 ]; then
+  printf -v files ' %q' "${failed[@]}"
+  echo "libvirt-pci: commit refused. Fix it with:  libvirt-pci -i$files && git add$files" >&2
+  exit 1
+fi
+exit 0
+
+""";
+}

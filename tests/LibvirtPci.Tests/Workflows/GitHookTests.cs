@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using LibvirtPci.Tests.Support;
+
+namespace LibvirtPci.Tests.Workflows;
+
+/// <summary>The pre-commit hook in a real temporary Git repository, run by real `git commit`.</summary>
+public sealed class GitHookTests : IDisposable
+{
+    private readonly TempDir _repo = new();
+    private static string Binary => Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+
+    public GitHookTests()
+    {
+        Git("init", "-q");
+        Git("config", "user.email", "test@example.com");
+        Git("config", "user.name", "test");
+        Git("config", "commit.gpgsign", "false");
+    }
+
+    public void Dispose() => _repo.Dispose();
+
+    private (int Code, string Out, string Err) Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = _repo.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("GIT_DIR");
+        psi.Environment.Remove("GIT_INDEX_FILE");
+        using var p = Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, o.Result, e.Result);
+    }
+
+    private (int Code, string Out, string Err) Git(params string[] args) => Run("git", args);
+    private (int Code, string Out, string Err) Tool(params string[] args) => Run(Binary, args);
+
+    private void Copy(string fixture, string name) => File.Copy(Path.Combine(Paths.Fixtures, fixture), Path.Combine(_repo.Path, name), overwrite: true);
+
+    [Fact]
+    public void Check_hook_refuses_a_domain_without_addresses_then_the_printed_fix_lets_it_in()
+    {
+        Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
+        Copy("examples/q35-web.xml", "web.xml");
+        Copy("bad/not-a-domain.xml", "network.xml");
+        Git("add", "web.xml", "network.xml");
+        var refused = Git("commit", "-q", "-m", "add vms");
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>", refused.Out + refused.Err);
+        Assert.Contains("Fix it with:  libvirt-pci -i web.xml && git add web.xml", refused.Err);
+        Assert.DoesNotContain("network.xml", refused.Err); // not a domain: ignored
+
+        Assert.Equal(0, Tool("-i", "web.xml").Code);
+        Git("add", "web.xml");
+        var ok = Git("commit", "-q", "-m", "add vms");
+        Assert.True(ok.Code == 0, ok.Err);
+        Assert.Contains("<address type='pci'", Git("show", "HEAD:web.xml").Out);
+    }
+
+    [Fact]
+    public void The_hook_checks_the_staged_content_not_the_work_tree()
+    {
+        Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
+        Copy("examples/q35-web.xml", "web.xml");
+        Git("add", "web.xml");
+        Assert.Equal(0, Tool("-i", "web.xml").Code); // fixed in the work tree only, not staged
+        Assert.NotEqual(0, Git("commit", "-q", "-m", "x").Code);
+    }
+
+    [Fact]
+    public void Fix_mode_commits_the_fixed_file()
+    {
+        Assert.Equal(0, Tool("hook", "install", "--fix", "--command", Binary).Code);
+        Copy("examples/q35-web.xml", "web.xml");
+        Git("add", "web.xml");
+        var r = Git("commit", "-q", "-m", "add");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("web.xml: PCI addresses assigned and re-staged", r.Err);
+        var committed = Git("show", "HEAD:web.xml").Out;
+        Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", committed);
+        Assert.Equal(committed, File.ReadAllText(Path.Combine(_repo.Path, "web.xml"))); // work tree kept in step
+        Assert.Equal("", Git("status", "--porcelain").Out);
+    }
+
+    [Fact]
+    public void A_foreign_hook_is_not_overwritten_without_force_and_uninstall_leaves_it()
+    {
+        var hooks = Path.Combine(_repo.Path, ".git", "hooks");
+        Directory.CreateDirectory(hooks);
+        File.WriteAllText(Path.Combine(hooks, "pre-commit"), "#!/bin/sh\nexit 0\n");
+        var r = Tool("hook", "install");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("LP120", r.Err);
+        Assert.Equal(2, Tool("hook", "uninstall").Code);
+        Assert.Equal("#!/bin/sh\nexit 0\n", File.ReadAllText(Path.Combine(hooks, "pre-commit")));
+        Assert.Equal(0, Tool("hook", "install", "--force", "--command", Binary).Code);
+        Assert.Equal(0, Tool("hook", "uninstall").Code);
+        Assert.False(File.Exists(Path.Combine(hooks, "pre-commit")));
+    }
+}
