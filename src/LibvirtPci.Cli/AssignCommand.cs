@@ -34,8 +34,8 @@ public sealed class AssignOptions
         Explain = app.Option("--explain", "say on stderr why each new address and controller was chosen", CommandOptionType.NoValue),
         Stable = app.Option("--stable", "start an address ledger in the domain's <metadata> (a domain that has one always uses it): removed devices' slots are not reused, returning devices get their old address, root ports are only appended", CommandOptionType.NoValue),
         Ledger = app.Option("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)", CommandOptionType.SingleValue),
-        SparePorts = app.Option("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)", CommandOptionType.SingleValue),
-        IoReserve = app.Option("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again", CommandOptionType.SingleValue),
+        SparePorts = OptionValues.SparePortsOption(app),
+        IoReserve = OptionValues.IoReserveOption(app),
         SkipNonDomain = app.Option("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)", CommandOptionType.NoValue),
         StdinName = app.Option("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)", CommandOptionType.SingleValue),
         LibvirtVersion = app.Option("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)", CommandOptionType.SingleValue),
@@ -55,29 +55,7 @@ internal static class AssignCommand
         }
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
-        int? spare = null;
-        if (o.SparePorts.HasValue())
-        {
-            if (!int.TryParse(o.SparePorts.Value(), out var n) || n < 0 || n > 240)
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{o.SparePorts.Value()}'");
-                return ExitCode.InvalidInput;
-            }
-            spare = n;
-        }
-        var ioReserve = IoReserveMode.Keep;
-        if (o.IoReserve.HasValue())
-        {
-            switch (o.IoReserve.Value())
-            {
-                case "off": ioReserve = IoReserveMode.Off; break;
-                case "per-port": ioReserve = IoReserveMode.PerPort; break;
-                case "remove": ioReserve = IoReserveMode.Remove; break;
-                default:
-                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{o.IoReserve.Value()}'");
-                    return ExitCode.InvalidInput;
-            }
-        }
+        if (!OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)) return ExitCode.InvalidInput;
         string? ledgerPath = o.Ledger.HasValue() ? o.Ledger.Value() : null;
         if (ledgerPath is not null && inputs.Count != 1)
         {
@@ -190,4 +168,42 @@ internal static class AssignCommand
             yield return $"{name}:{(d.Line > 0 ? d.Line + ":" : "")} {(d.Added ? "added " : "")}{d.Key} -> {d.Address}{(d.Multifunction ? " multifunction" : "")}: {d.Reason}";
         foreach (var f in plan.Findings) yield return f.Format(name);
     }
+}
+
+/// <summary>Option values shared by assign and migrate.</summary>
+internal static class OptionValues
+{
+    public static bool TryParse(CommandContext ctx, CommandOption sparePorts, CommandOption ioReserve, out int? spare, out IoReserveMode mode)
+    {
+        spare = null;
+        mode = IoReserveMode.Keep;
+        if (sparePorts.HasValue())
+        {
+            if (!int.TryParse(sparePorts.Value(), out var n) || n < 0 || n > 240)
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{sparePorts.Value()}'");
+                return false;
+            }
+            spare = n;
+        }
+        if (ioReserve.HasValue())
+        {
+            switch (ioReserve.Value())
+            {
+                case "off": mode = IoReserveMode.Off; break;
+                case "per-port": mode = IoReserveMode.PerPort; break;
+                case "remove": mode = IoReserveMode.Remove; break;
+                default:
+                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value()}'");
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    public static CommandOption SparePortsOption(CommandLineApplication app) =>
+        app.Option("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)", CommandOptionType.SingleValue);
+
+    public static CommandOption IoReserveOption(CommandLineApplication app) =>
+        app.Option("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again", CommandOptionType.SingleValue);
 }

@@ -92,6 +92,34 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
             cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values.Where(v => v is not null).Select(v => v!).ToList(), json.HasValue()));
         });
 
+        app.Command("migrate", cmd =>
+        {
+            cmd.Description = "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.";
+            cmd.ExtendedHelpText = """
+
+For each domain: virsh dumpxml --inactive, record every current PCI address in the domain's
+<metadata> ledger (no address moves), optionally add --spare-ports/--io-reserve, print the
+diff, save the original to --backup-dir, virsh define, dump again and verify every address;
+if define or the verification fails, the original is defined again. Running domains keep
+running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is honoured.
+""";
+            cmd.HelpOption("-h|--help");
+            var domains = cmd.Argument("DOMAIN", "domain names", multipleValues: true);
+            var connect = cmd.Option("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)", CommandOptionType.SingleValue);
+            var all = cmd.Option("--all", "every defined domain (virsh list --all)", CommandOptionType.NoValue);
+            var dryRun = cmd.Option("--dry-run", "show the diffs, define nothing", CommandOptionType.NoValue);
+            var backupDir = cmd.Option("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)", CommandOptionType.SingleValue);
+            var spare = OptionValues.SparePortsOption(cmd);
+            var io = OptionValues.IoReserveOption(cmd);
+            var virshPath = cmd.Option("--virsh <PATH>", "the virsh to run (default: virsh on PATH)", CommandOptionType.SingleValue);
+            cmd.OnExecute(() =>
+            {
+                if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
+                return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
+                    domains.Values.Where(v => v is not null).Select(v => v!).ToList(), dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh"));
+            });
+        });
+
         app.Command("hook", hook =>
         {
             hook.Description = "Install or remove a Git pre-commit hook that checks staged domain XML.";

@@ -12,6 +12,7 @@ namespace LibvirtPci.Tests.Integration;
 /// output changes no PCI address.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection("libvirt")]
 public sealed class LibvirtOracleTests(ITestOutputHelper output)
 {
     public const int Domains = 48;

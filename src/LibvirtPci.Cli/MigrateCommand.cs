@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text;
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Passthrough;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Stability;
+using LibvirtPci.Xml;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>The user's virsh, run as a process (the only place the tool talks to libvirt).</summary>
+public sealed class Virsh(string executable, string? uri)
+{
+    public sealed record Result(int ExitCode, byte[] Stdout, string Stderr)
+    {
+        public string Text => Encoding.UTF8.GetString(Stdout);
+        public string Error => Stderr.Trim().Replace("\n", " ", StringComparison.Ordinal);
+    }
+
+    public Result Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (uri is not null) { psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(uri); }
+        psi.ArgumentList.Add("-q");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        try
+        {
+            using var p = Process.Start(psi)!;
+            using var ms = new MemoryStream();
+            var err = p.StandardError.ReadToEndAsync();
+            p.StandardOutput.BaseStream.CopyTo(ms);
+            p.WaitForExit();
+            return new Result(p.ExitCode, ms.ToArray(), err.Result);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return new Result(127, Array.Empty<byte>(), $"cannot run {executable}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>
+/// `libvirt-pci migrate`: for each defined domain, through the user's virsh: dumpxml --inactive,
+/// record every current address in a ledger (nothing moves), optionally add spare ports and the
+/// io-reserve fix, show the diff, back up the original, define, dump again and verify; restore
+/// the backup when define or verification fails.
+/// </summary>
+internal static class MigrateCommand
+{
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath);
+
+    public static int Execute(CommandContext ctx, Options o)
+    {
+        if (!o.All && o.Domains.Count == 0)
+        {
+            ctx.Err.WriteLine("libvirt-pci: error LP001: name the domains to migrate, or --all");
+            return ExitCode.InvalidInput;
+        }
+        var virsh = new Virsh(o.VirshPath, o.Uri);
+        var names = o.Domains.ToList();
+        if (o.All)
+        {
+            var list = virsh.Run("list", "--all", "--name");
+            if (list.ExitCode != 0)
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP130: virsh list failed: {list.Error}");
+                return ExitCode.VirshFailed;
+            }
+            names = list.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        }
+        var backupDir = o.BackupDir ?? Path.Combine(Directory.GetCurrentDirectory(), $"libvirt-pci-backup-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        int exit = ExitCode.Ok, changed = 0, failed = 0, unchanged = 0;
+        for (int i = 0; i < names.Count; i++)
+        {
+            var name = names[i];
+            var prefix = $"[{i + 1}/{names.Count}] {name}:";
+            var outcome = MigrateOne(ctx, virsh, name, o, backupDir, prefix);
+            switch (outcome)
+            {
+                case ExitCode.Ok: unchanged++; break;
+                case ExitCode.ChangesNeeded: changed++; break;
+                default: failed++; exit = Math.Max(exit, outcome); break;
+            }
+        }
+        ctx.Err.WriteLine($"libvirt-pci migrate: {names.Count} domains, {changed} {(o.DryRun ? "to change" : "changed")}, {unchanged} unchanged, {failed} failed" +
+            (!o.DryRun && changed > 0 ? $"; originals in {backupDir}" : ""));
+        return exit;
+    }
+
+    /// <summary>Returns Ok (nothing to do), ChangesNeeded (changed, or would change), or an error code.</summary>
+    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, string backupDir, string prefix)
+    {
+        var dump = virsh.Run("dumpxml", "--inactive", name);
+        if (dump.ExitCode != 0)
+        {
+            ctx.Err.WriteLine($"{prefix} error LP131: virsh dumpxml failed: {dump.Error}");
+            return ExitCode.VirshFailed;
+        }
+        RewritePlan plan;
+        try
+        {
+            plan = Rewriter.Assign(SourceText.FromBytes($"{name}.xml", dump.Stdout),
+                new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve });
+        }
+        catch (InputException e)
+        {
+            ctx.Err.WriteLine($"{prefix} {e}");
+            return ExitCode.InvalidInput;
+        }
+        foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{prefix} {f.Format(name)}");
+        if (!plan.Changed)
+        {
+            ctx.Err.WriteLine($"{prefix} already recorded, nothing to change");
+            return ExitCode.Ok;
+        }
+        ctx.Out.Write(AssignCommand.UnifiedDiff($"{name}.xml", plan.Source.Text, plan.Text));
+        if (o.DryRun)
+        {
+            ctx.Err.WriteLine($"{prefix} would change (dry run: nothing defined)");
+            return ExitCode.ChangesNeeded;
+        }
+
+        Directory.CreateDirectory(backupDir);
+        var backup = Path.Combine(backupDir, $"{name}.xml");
+        File.WriteAllBytes(backup, dump.Stdout);
+        var temp = Path.Combine(Path.GetTempPath(), $"libvirt-pci-{Environment.ProcessId}-{name}.xml");
+        File.WriteAllBytes(temp, plan.Bytes);
+        try
+        {
+            var define = virsh.Run("define", temp);
+            if (define.ExitCode != 0)
+                return Restore(ctx, virsh, backup, prefix, $"virsh define refused the new XML: {define.Error}");
+            var again = virsh.Run("dumpxml", "--inactive", name);
+            if (again.ExitCode != 0)
+                return Restore(ctx, virsh, backup, prefix, $"virsh dumpxml after define failed: {again.Error}");
+            var problem = Verify(plan, again.Stdout, name);
+            if (problem is not null)
+                return Restore(ctx, virsh, backup, prefix, problem);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+        var state = virsh.Run("domstate", name).Text.Trim();
+        var note = state is "running" or "paused" or "in shutdown" ? $" ({state}: the new XML applies at the next cold boot — shut down, then start)" : "";
+        ctx.Err.WriteLine($"{prefix} defined; every address verified; ledger recorded{note}");
+        return ExitCode.ChangesNeeded;
+    }
+
+    /// <summary>libvirt must have stored exactly our addresses, and the ledger.</summary>
+    private static string? Verify(RewritePlan plan, byte[] stored, string name)
+    {
+        var ours = DomainDefinition.Parse(SourceText.FromString($"{name}.xml", plan.Text));
+        var theirs = DomainDefinition.Parse(SourceText.FromBytes($"{name}.stored.xml", stored));
+        var diff = PciFacts.Diff(PciFacts.Of(ours), PciFacts.Of(theirs));
+        if (diff.Count > 0) return "libvirt stored different PCI addresses: " + string.Join("; ", diff.Take(3));
+        if (AddressLedger.FindInMetadata(theirs) is not { } el || !AddressLedger.Read(theirs.Document, el).SameAs(plan.Ledger))
+            return "libvirt did not keep the address ledger in <metadata>";
+        return null;
+    }
+
+    private static int Restore(CommandContext ctx, Virsh virsh, string backup, string prefix, string why)
+    {
+        var restore = virsh.Run("define", backup);
+        if (restore.ExitCode != 0)
+        {
+            ctx.Err.WriteLine($"{prefix} error LP133: {why}; RESTORING THE BACKUP FAILED: {restore.Error} (the original is {backup})");
+            return ExitCode.VirshFailed;
+        }
+        ctx.Err.WriteLine($"{prefix} error LP132: {why}; the original definition was restored from {backup}");
+        return ExitCode.VirshFailed;
+    }
+}
