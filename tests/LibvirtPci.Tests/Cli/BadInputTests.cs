@@ -7,6 +7,7 @@ namespace LibvirtPci.Tests.Cli;
 /// Every kind of bad input gets exit 2 and one clear FILE:LINE:COL message from every command,
 /// no stack trace, nothing of another file echoed, and nothing written.
 /// </summary>
+[Trait("Category", "Cli")]
 public sealed class BadInputTests
 {
     public static IEnumerable<object[]> BadFiles() => new[]

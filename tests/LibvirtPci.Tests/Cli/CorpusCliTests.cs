@@ -3,6 +3,7 @@ using LibvirtPci.Tests.Support;
 namespace LibvirtPci.Tests.Cli;
 
 /// <summary>libvirt's own stored XML is valid by definition: tree and lint accept every one.</summary>
+[Trait("Category", "Cli")]
 public sealed class CorpusCliTests
 {
     public static IEnumerable<object[]> OutFiles() => Paths.CorpusCases("*.out.xml");

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using LibvirtPci.Tests.Support;
+
+namespace LibvirtPci.Tests.Workflows;
+
+/// <summary>The dotnet tool: packed, installed from a local folder into a temporary tool path, and run.</summary>
+[Trait("Category", "Packaging")]
+public sealed class PackagingTests
+{
+    private static (int Code, string Out, string Err) Run(string file, string? workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir ?? Paths.RepoRoot };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        using var p = Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, o.Result, e.Result);
+    }
+
+    [Fact]
+    public void Packed_tool_installs_from_a_local_folder_and_runs()
+    {
+        using var dir = new TempDir();
+        var feed = Path.Combine(dir.Path, "feed");
+        var tools = Path.Combine(dir.Path, "tools");
+        var pack = Run("dotnet", null, "pack", "src/LibvirtPci.Cli", "-c", "Release", "-o", feed, "-nologo");
+        Assert.True(pack.Code == 0, pack.Out + pack.Err);
+        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.*.nupkg"));
+
+        var install = Run("dotnet", dir.Path, "tool", "install", "LibvirtPci.Tool", "--tool-path", tools, "--add-source", feed);
+        Assert.True(install.Code == 0, install.Out + install.Err);
+
+        var exe = Path.Combine(tools, "libvirt-pci");
+        var version = Run(exe, dir.Path, "--version");
+        Assert.Equal(0, version.Code);
+        Assert.Contains(LibvirtPci.Cli.Commands.Version, version.Out);
+        var assign = Run(exe, dir.Path, Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"));
+        Assert.Equal(0, assign.Code);
+        Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", assign.Out);
+    }
+}
