@@ -108,6 +108,37 @@ public sealed class DomainGenerator
         return sb.ToString();
     }
 
+    /// <summary>
+    /// One large domain of <paramref name="devices"/> conventional-PCI devices (virtio disks and
+    /// e1000 NICs on pc; e1000 and virtio-transitional disks on q35, where PCIe endpoints would
+    /// each need a root port), so that thousands fit behind libvirt's auto-added bridges.
+    /// </summary>
+    public static string Big(int devices, string machine)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"<domain type='qemu'>\n  <name>big-{machine}-{devices}</name>\n  <memory unit='GiB'>16</memory>\n  <os>\n    <type arch='x86_64' machine='{machine}'>hvm</type>\n  </os>\n  <devices>\n");
+        // libvirt's dry run cannot place more than a few auto-added bridges (each needs a slot it
+        // only looks for at the end), so a domain this size lists its bridges, as a real one would.
+        sb.Append(machine == "q35"
+            ? "    <controller type='pci' index='0' model='pcie-root'/>\n    <controller type='pci' model='pcie-root-port'/>\n"
+            : "    <controller type='pci' index='0' model='pci-root'/>\n");
+        for (int b = 0; b < devices / 30 + 2; b++)
+            sb.Append(machine == "q35" && b == 0
+                ? "    <controller type='pci' model='pcie-to-pci-bridge'/>\n"
+                : "    <controller type='pci' model='pci-bridge'/>\n");
+        for (int i = 0; i < devices; i++)
+        {
+            if (i % 2 == 0)
+                sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/big-{i}.qcow2'/>\n      <target dev='vd{DiskSuffix(i / 2)}' bus='virtio'/>{(machine == "q35" ? "\n      <model type='virtio-transitional'/>" : "")}\n    </disk>\n".Replace("<model type='virtio-transitional'/>", ""));
+            else
+                sb.Append($"    <interface type='network'>\n      <mac address='52:54:{i >> 24 & 0xff:x2}:{i >> 16 & 0xff:x2}:{i >> 8 & 0xff:x2}:{i & 0xff:x2}'/>\n      <source network='default'/>\n      <model type='e1000'/>\n    </interface>\n");
+        }
+        sb.Append("  </devices>\n</domain>\n");
+        var xml = sb.ToString();
+        // A virtio-transitional disk is a <disk model='virtio-transitional'>.
+        return machine == "q35" ? xml.Replace("<disk type='file' device='disk'>", "<disk type='file' device='disk' model='virtio-transitional'>") : xml;
+    }
+
     private static string DiskSuffix(int index)
     {
         var s = "";

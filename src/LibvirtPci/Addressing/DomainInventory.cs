@@ -38,6 +38,7 @@ public sealed class DomainInventory
     public List<PlannedDevice> Implicit { get; } = new();
 
     private readonly Dictionary<Device, string> _diskBus = new();
+    private readonly Dictionary<Device, int> _diskIndex = new();
 
     public DomainInventory(DomainDefinition domain, QemuCapabilities caps)
     {
@@ -161,12 +162,13 @@ public sealed class DomainInventory
         var bus = DiskBus(d);
         _diskBus[d] = bus;
         int idx = DiskNameIndex(d.TargetDev);
+        _diskIndex[d] = idx;
         int insertAt = -1;
         for (int i = Disks.Count - 1; i >= 0; i--)
         {
-            var cur = Disks[i];
-            if (_diskBus[cur.Source!] != bus) continue;
-            if (DiskNameIndex(cur.Source!.TargetDev) > idx) insertAt = i;
+            var cur = Disks[i].Source!;
+            if (_diskBus[cur] != bus) continue;
+            if (_diskIndex[cur] > idx) insertAt = i;
             else if (insertAt == -1) insertAt = i + 1;
         }
         if (insertAt < 0) Disks.Add(disk); else Disks.Insert(insertAt, disk);

@@ -84,13 +84,15 @@ public sealed class PciAddressSet
     public IReadOnlyList<PciBus> Buses => _buses;
     public int Count => _buses.Count;
 
-    /// <summary>virDomainPCIAddressFlagsCompatible: may a device with these flags sit on this bus?</summary>
-    public static string? Incompatibility(PciAddress addr, ConnectFlags busFlags, ConnectFlags devFlags, bool fromConfig)
+    private enum Mismatch { None, NotIntegrated, NoAutoAssign, NoHotplug, WrongType }
+
+    /// <summary>virDomainPCIAddressFlagsCompatible, without building messages (it runs for every bus of every search).</summary>
+    private static Mismatch Check(int bus, ConnectFlags busFlags, ConnectFlags devFlags, bool fromConfig)
     {
         if ((devFlags & ConnectFlags.Integrated) != 0)
         {
-            if (addr.Bus == 0) busFlags |= ConnectFlags.AutoAssign;
-            else return $"the device at PCI address {addr} needs to be an integrated device (bus=0)";
+            if (bus == 0) busFlags |= ConnectFlags.AutoAssign;
+            else return Mismatch.NotIntegrated;
         }
         if (fromConfig)
         {
@@ -100,14 +102,23 @@ public sealed class PciAddressSet
         }
         else if ((devFlags & ConnectFlags.AutoAssign) != 0 && (busFlags & ConnectFlags.AutoAssign) == 0)
         {
-            return $"the PCI controller with index='{addr.Bus}' does not allow auto-assignment";
+            return Mismatch.NoAutoAssign;
         }
         if ((devFlags & ConnectFlags.Hotpluggable) != 0 && (busFlags & ConnectFlags.Hotpluggable) == 0)
-            return $"the device at PCI address {addr} requires hotplug capability, but the PCI controller with index='{addr.Bus}' doesn't support hotplug";
-        if ((devFlags & busFlags & ConnectFlags.TypesMask) == 0)
-            return $"the device at PCI address {addr} cannot be plugged into the PCI controller with index='{addr.Bus}': it requires a controller that accepts a {PciControllerModels.Describe(devFlags)}";
-        return null;
+            return Mismatch.NoHotplug;
+        return (devFlags & busFlags & ConnectFlags.TypesMask) == 0 ? Mismatch.WrongType : Mismatch.None;
     }
+
+    /// <summary>Why a device with these flags may not sit at this address, in libvirt's words; null if it may.</summary>
+    public static string? Incompatibility(PciAddress addr, ConnectFlags busFlags, ConnectFlags devFlags, bool fromConfig) =>
+        Check(addr.Bus, busFlags, devFlags, fromConfig) switch
+        {
+            Mismatch.NotIntegrated => $"the device at PCI address {addr} needs to be an integrated device (bus=0)",
+            Mismatch.NoAutoAssign => $"the PCI controller with index='{addr.Bus}' does not allow auto-assignment",
+            Mismatch.NoHotplug => $"the device at PCI address {addr} requires hotplug capability, but the PCI controller with index='{addr.Bus}' doesn't support hotplug",
+            Mismatch.WrongType => $"the device at PCI address {addr} cannot be plugged into the PCI controller with index='{addr.Bus}': it requires a controller that accepts a {PciControllerModels.Describe(devFlags)}",
+            _ => null,
+        };
 
     private void Validate(PciAddress addr, ConnectFlags flags, bool fromConfig)
     {
@@ -166,7 +177,7 @@ public sealed class PciAddressSet
     private int? FindOnBus(int busIndex, ConnectFlags flags, int function, ref int fn)
     {
         var bus = _buses[busIndex];
-        if (Incompatibility(new PciAddress(busIndex, bus.MinSlot, fn), bus.Flags, flags, fromConfig: false) is not null)
+        if (Check(busIndex, bus.Flags, flags, fromConfig: false) != Mismatch.None)
             return null;
         bool floorApplies = busIndex == 0 && RootPortFloor is { } floor && (flags & ConnectFlags.PcieRootPort) != 0;
         for (int slot = bus.MinSlot; slot <= bus.MaxSlot; slot++)

@@ -94,4 +94,26 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
             Assert.True(injected.Global || injected.PerPortAliases.Count > 0);
         }
     }
+
+    [Theory]
+    [InlineData(500, "pc")]
+    [InlineData(2000, "pc")]
+    [InlineData(5000, "pc")]
+    [InlineData(2000, "q35")]
+    public void Large_domains_behind_bridges_match_libvirt(int devices, string machine)
+    {
+        if (Sandbox.WhyUnavailable() is { } why)
+        {
+            output.WriteLine("skipped: " + why);
+            return;
+        }
+        var xml = DomainGenerator.Big(devices, machine);
+        var ours = Rewriter.Assign(SourceText.FromString("big.xml", xml)).Text;
+        var theirs = Sandbox.Define(xml);
+        Assert.True(theirs.ExitCode == 0, theirs.Stderr);
+        var expected = PciSnapshot.Of("libvirt", theirs.Stdout);
+        var diff = expected.Diff(PciSnapshot.Of("ours", ours));
+        Assert.True(diff.Count == 0, string.Join("\n", diff.Take(20)));
+        Assert.True(expected.Entries.Count > devices, "the comparison covered every device");
+    }
 }
