@@ -157,12 +157,22 @@ public sealed class DomainInventory
     private static bool IsUsb2Companion(PlannedDevice c) =>
         c.MasterStartPort is not null || c.Source?.Element.Element("master") is not null;
 
+    /// <summary>
+    /// virDomainDiskInsert: before the first disk of the same bus with a higher target index,
+    /// else after the last disk of that bus, else at the end. Each bus's disks stay sorted, so
+    /// the usual case (a disk sorting after the last one) is an append.
+    /// </summary>
     private void InsertDisk(PlannedDevice disk, Device d)
     {
         var bus = DiskBus(d);
-        _diskBus[d] = bus;
         int idx = DiskNameIndex(d.TargetDev);
+        _diskBus[d] = bus;
         _diskIndex[d] = idx;
+        if (Disks.Count > 0 && Disks[^1].Source is { } last && _diskBus[last] == bus && _diskIndex[last] <= idx)
+        {
+            Disks.Add(disk);
+            return;
+        }
         int insertAt = -1;
         for (int i = Disks.Count - 1; i >= 0; i--)
         {
@@ -220,6 +230,9 @@ public sealed class DomainInventory
     /// <summary>virDomainAssignControllerIndexes: the lowest unused index of the type.</summary>
     private void AssignControllerIndexes()
     {
+        var used = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+        HashSet<int> Used(string? type) => used.TryGetValue(type ?? "", out var set) ? set : used[type ?? ""] = new HashSet<int>();
+        foreach (var c in Controllers.Where(c => c.Index != -1)) Used(c.ControllerType).Add(c.Index);
         for (int i = 0; i < Controllers.Count; i++)
         {
             var c = Controllers[i];
@@ -235,9 +248,11 @@ public sealed class DomainInventory
                     continue;
                 }
             }
+            var taken = Used(c.ControllerType);
             int idx = 0;
-            while (Controllers.Any(o => o.ControllerType == c.ControllerType && o.Index == idx)) idx++;
+            while (taken.Contains(idx)) idx++;
             c.Index = idx;
+            taken.Add(idx);
             c.Key = $"controller/{c.ControllerType}/{idx}";
         }
     }

@@ -17,11 +17,26 @@ public sealed class PciBus
     public int MaxSlot { get; private set; } = PciAddress.MaxSlot;
     internal readonly byte[] Functions = new byte[PciAddress.MaxSlot + 1];
     internal readonly bool[] Aggregate = new bool[PciAddress.MaxSlot + 1];
+    /// <summary>No slot below this one is completely free (slots are never freed within a set).</summary>
+    private int _lowestFreeHint;
 
     public void SetModel(PciControllerModel model, bool hotplug)
     {
         Model = model;
         (Flags, MinSlot, MaxSlot) = model.BusRules(hotplug);
+        _lowestFreeHint = MinSlot;
+    }
+
+    internal void Take(int slot, int function)
+    {
+        Functions[slot] |= (byte)(1 << function);
+    }
+
+    /// <summary>The lowest completely free slot, or -1: keeps first-fit linear over a domain's devices.</summary>
+    internal int LowestFreeSlot()
+    {
+        while (_lowestFreeHint <= MaxSlot && Functions[_lowestFreeHint] != 0) _lowestFreeHint++;
+        return _lowestFreeHint <= MaxSlot ? _lowestFreeHint : -1;
     }
 
     public bool IsEmpty
@@ -78,7 +93,7 @@ public sealed class PciAddressSet
         if (addr.Domain != 0 || addr.Bus >= _buses.Count) return;
         var bus = _buses[addr.Bus];
         if (addr.Slot < bus.MinSlot || addr.Slot > bus.MaxSlot) return;
-        bus.Functions[addr.Slot] |= (byte)(1 << addr.Function);
+        bus.Take(addr.Slot, addr.Function);
     }
     public bool PcieToPciBridgeSupported { get; }
     public IReadOnlyList<PciBus> Buses => _buses;
@@ -147,7 +162,7 @@ public sealed class PciAddressSet
             throw new AddressingException("LP215", $"PCI address {addr} is used twice");
         if (bus.Functions[addr.Slot] == 0 && (flags & ConnectFlags.AggregateSlot) != 0)
             bus.Aggregate[addr.Slot] = true;
-        bus.Functions[addr.Slot] |= (byte)(1 << addr.Function);
+        bus.Take(addr.Slot, addr.Function);
     }
 
     /// <summary>virDomainPCIAddressReserveNextAddr: first fit from bus 0; in a dry run, add a bus when nothing fits.</summary>
@@ -179,6 +194,12 @@ public sealed class PciAddressSet
         var bus = _buses[busIndex];
         if (Check(busIndex, bus.Flags, flags, fromConfig: false) != Mismatch.None)
             return null;
+        if ((flags & ConnectFlags.AggregateSlot) == 0)
+        {
+            // Without aggregation only a completely free slot will do: the lowest one is the answer.
+            int free = bus.LowestFreeSlot();
+            return free < 0 ? null : free;
+        }
         bool floorApplies = busIndex == 0 && RootPortFloor is { } floor && (flags & ConnectFlags.PcieRootPort) != 0;
         for (int slot = bus.MinSlot; slot <= bus.MaxSlot; slot++)
         {

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using LibvirtPci.Domain;
 
 namespace LibvirtPci.Limits;
@@ -30,13 +29,13 @@ public sealed record FirmwareProfile(Firmware Firmware, string Name, int IoBase,
 /// <summary>The machine type as it matters for I/O reservation: q35 version (null for the bare alias = newest).</summary>
 public sealed record MachineProfile(MachineFamily Family, Version? Version, string Name)
 {
-    private static readonly Regex Q35Version = new(@"^pc-q35-(\d+)\.(\d+)$", RegexOptions.CultureInvariant);
-
     public static MachineProfile Of(DomainDefinition domain)
     {
         var name = domain.Machine ?? (domain.Family == MachineFamily.Q35 ? "q35" : "pc");
-        var m = Q35Version.Match(name);
-        var version = m.Success ? new Version(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value)) : null;
+        // "pc-q35-X.Y"; the bare alias "q35" means the host QEMU's newest version.
+        Version? version = null;
+        if (name.StartsWith("pc-q35-", StringComparison.Ordinal) && Version.TryParse(name["pc-q35-".Length..], out var v) && v.Build < 0)
+            version = v;
         return new MachineProfile(domain.Family, version, name);
     }
 

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Tools;
+using LibvirtPci.Xml;
+
+// quick [SIZES...]: in-process wall time of assign (best of 5) per size, the phases of the
+// largest, and time(max)/time(min). Anything else goes to BenchmarkDotNet.
+if (args.FirstOrDefault() == "quick")
+{
+    var sizes = args.Skip(1).Select(int.Parse).DefaultIfEmpty(500).ToArray();
+    if (args.Length == 1) sizes = new[] { 500, 2000, 5000 };
+    var times = new Dictionary<int, double>();
+    foreach (var n in sizes)
+    {
+        var source = SourceText.FromString($"big{n}.xml", DomainGenerator.Big(n, "pc"));
+        Rewriter.Assign(source); // warm up
+        double best = double.MaxValue;
+        for (int i = 0; i < 5; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            Rewriter.Assign(source);
+            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+        }
+        times[n] = best;
+        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms");
+    }
+    var largest = SourceText.FromString("big.xml", DomainGenerator.Big(sizes.Max(), "pc"));
+    var phases = new List<string>();
+    T Phase<T>(string name, Func<T> f)
+    {
+        T r = default!;
+        double best = double.MaxValue;
+        long allocated = 0;
+        for (int i = 0; i < 7; i++)
+        {
+            long bytes = GC.GetAllocatedBytesForCurrentThread();
+            var sw = Stopwatch.StartNew();
+            r = f();
+            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - bytes;
+        }
+        phases.Add($"{name} {best:F1} ms / {allocated / 1048576.0:F1} MB");
+        return r;
+    }
+    var doc = Phase("parse", () => XmlSpanParser.Parse(largest));
+    var domain = Phase("model", () => DomainDefinition.FromDocument(doc));
+    Phase("allocate", () => LibvirtAllocator.Assign(domain));
+    Phase("lint", () => AddressLint.Check(domain));
+    var plan = Phase("rewrite", () => Rewriter.Assign(domain));
+    Phase("reparse", () => DomainDefinition.Parse(SourceText.FromString("x", plan.Text)));
+    Console.WriteLine($"phases at {sizes.Max()} devices: " + string.Join(", ", phases));
+    if (sizes.Length > 1)
+        Console.WriteLine($"ratio time({sizes.Max()})/time({sizes.Min()}) = {times[sizes.Max()] / times[sizes.Min()]:F1} (devices x{(double)sizes.Max() / sizes.Min():F0})");
+    return 0;
+}
+BenchmarkSwitcher.FromAssembly(typeof(AssignBenchmarks).Assembly).Run(args);
+return 0;
+
+/// <summary>The hot paths: parse, allocate and the whole rewrite, at three domain sizes.</summary>
+[MemoryDiagnoser]
+public class AssignBenchmarks
+{
+    private SourceText _source = null!;
+    private DomainDefinition _domain = null!;
+
+    [Params(60, 500, 5000)]
+    public int Devices { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _source = SourceText.FromString("bench.xml", Devices == 60 ? new DomainGenerator(7).Generate(new DomainGenerator.Options(60, 60, Machine: "q35")) : DomainGenerator.Big(Devices, "pc"));
+        _domain = DomainDefinition.Parse(_source);
+    }
+
+    [Benchmark] public XmlSpanDocument Parse() => XmlSpanParser.Parse(_source);
+    [Benchmark] public AllocationResult Allocate() => LibvirtAllocator.Assign(_domain);
+    [Benchmark] public RewritePlan Rewrite() => Rewriter.Assign(_source);
+}
