@@ -87,10 +87,18 @@ public static class FileIO
                 fs.Flush(flushToDisk: true);
             }
             if (mode is { } m && !OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, m);
-            // Last check before the rename: someone else may have written the file meanwhile.
-            if (!File.ReadAllBytes(target).AsSpan().SequenceEqual(expectedCurrent))
-                throw new InputException(path, "LP104", "the file changed while libvirt-pci was working on it; not overwritten (run again)");
-            File.Move(temp, target, overwrite: true);
+            Posix.CopyOwner(target, temp);
+            // Hold an exclusive lock on the file while checking and replacing it: of two
+            // writers, the second sees the first's result and refuses instead of losing it.
+            using (var locked = LockTarget(path, target))
+            {
+                // Read through the locked handle: a second handle would conflict with our own lock.
+                var current = new MemoryStream();
+                locked.CopyTo(current);
+                if (!current.GetBuffer().AsSpan(0, (int)current.Length).SequenceEqual(expectedCurrent))
+                    throw new InputException(path, "LP104", "the file changed while libvirt-pci was working on it; not overwritten (run again)");
+                File.Move(temp, target, overwrite: true);
+            }
             FsyncDirectory(dir);
         }
         catch (UnauthorizedAccessException)
@@ -104,6 +112,26 @@ public static class FileIO
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>An advisory exclusive lock (flock) on the file, waiting up to 10 s for another writer.</summary>
+    private static FileStream LockTarget(string path, string target)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.None);
+            }
+            catch (IOException) when (attempt < 200 && File.Exists(target))
+            {
+                Thread.Sleep(50);
+            }
+            catch (IOException)
+            {
+                throw new InputException(path, "LP104", "another process kept the file locked; not overwritten (run again)");
+            }
         }
     }
 

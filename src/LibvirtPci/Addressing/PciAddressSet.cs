@@ -77,6 +77,9 @@ public sealed class PciAddressSet
 
     public bool DryRun { get; }
 
+    /// <summary>Bound on buses a dry run may add (libvirt has none; QEMU's guest has 256 bus numbers).</summary>
+    public const int MaxBuses = 1024;
+
     /// <summary>
     /// Stability rule "root ports are only appended": no new pcie-root-port may take a bus-0
     /// address below this one (a port inserted before existing ones renumbers every guest bus
@@ -233,6 +236,10 @@ public sealed class PciAddressSet
     {
         int add = addr.Bus - _buses.Count + 1;
         if (add <= 0) return;
+        // A PCI domain has 256 bus numbers; far past that the input is hostile, not a VM: stop
+        // before the first-fit search (linear in buses per device) gets slow.
+        if (_buses.Count + add > MaxBuses)
+            throw new AddressingException("LP224", $"the devices would need more than {MaxBuses} PCI buses (a PCI domain has 256 bus numbers)");
         PciControllerModel model;
         bool needDmi = false, needPcieToPci = false;
         if ((flags & ConnectFlags.PciDevice) != 0)

@@ -88,6 +88,8 @@ public sealed class DomainDefinition
         foreach (var el in devices.Children)
         {
             if (el.NamespaceUri.Length != 0) continue;
+            if (el.Name == "controller" && el.Attr("index") is { } rawIndex && (PciAddress.ParseNumber(rawIndex) is not { } idx || idx > int.MaxValue))
+                throw Bad(el, $"invalid controller index '{rawIndex}' (libvirt: cannot parse controller index)", "LP209");
             ordinals.TryGetValue(el.Name, out int ord);
             ordinals[el.Name] = ord + 1;
             list.Add(new Device
@@ -126,10 +128,10 @@ public sealed class DomainDefinition
         return new DeviceAddress("pci", addr, multi, el);
     }
 
-    private InputException Bad(XmlElementSpan el, string message)
+    private InputException Bad(XmlElementSpan el, string message, string code = "LP210")
     {
         var (l, c) = Document.Position(el);
-        return new InputException(Name, "LP210", message, l, c);
+        return new InputException(Name, code, message, l, c);
     }
 
     /// <summary>ICH9 USB2 companions share the index of their EHCI master.</summary>

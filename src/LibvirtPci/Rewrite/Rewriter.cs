@@ -109,7 +109,10 @@ public static class Rewriter
         outcomes.AddRange(result.Added.Select(d => Outcome(domain, d, true)));
         var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
 
-        // Stage 2, on the addressed text: the io-reserve passthrough and the firmware limits.
+        // Stage 2, on the addressed text: the io-reserve passthrough and the firmware limits
+        // (q35 only: the I/O budget is a q35 problem, so a pc rewrite is not parsed again).
+        if (domain.Family != MachineFamily.Q35 && options.IoReserve == IoReserveMode.Keep)
+            return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
         var addressed = ReferenceEquals(text, domain.Document.Source.Text) ? domain : DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
         if (options.IoReserve != IoReserveMode.Keep)
         {

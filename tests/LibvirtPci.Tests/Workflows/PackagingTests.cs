@@ -28,7 +28,8 @@ public sealed class PackagingTests
         var tools = Path.Combine(dir.Path, "tools");
         var pack = Run("dotnet", null, "pack", "src/LibvirtPci.Cli", "-c", "Release", "-o", feed, "-nologo");
         Assert.True(pack.Code == 0, pack.Out + pack.Err);
-        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.*.nupkg"));
+        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.0*.nupkg"));             // the pointer package
+        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.linux-x64.*.nupkg"));    // ReadyToRun code for linux-x64
 
         var install = Run("dotnet", dir.Path, "tool", "install", "LibvirtPci.Tool", "--tool-path", tools, "--add-source", feed);
         Assert.True(install.Code == 0, install.Out + install.Err);
