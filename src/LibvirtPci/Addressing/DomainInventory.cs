@@ -95,6 +95,10 @@ public sealed class DomainInventory
 
     private void Read()
     {
+        // libvirt's parser allows one of each of these (virDomainDefParseXML).
+        foreach (var single in new[] { "memballoon", "watchdog", "vsock", "iommu" })
+            if (Domain.Devices.Where(d => d.Kind == single).Skip(1).FirstOrDefault() is { } second)
+                throw Refuse(FromXml(second), "LP225", $"only a single <{single}> device is supported (libvirt refuses a second one)");
         var ifaceHostdevs = new List<PlannedDevice>();
         var hostdevs = new List<PlannedDevice>();
         PlannedDevice? primary = null;

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Tests.Support;
+using LibvirtPci.Tools;
+using LibvirtPci.Xml;
+
+namespace LibvirtPci.Tests.Reliability;
+
+/// <summary>Crash-safe, race-safe in-place writes, and bounded work on hostile inputs.</summary>
+public sealed class InPlaceWriteTests
+{
+    private static string Binary => Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+
+    private static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    [Fact]
+    public void Sigkill_at_random_moments_leaves_the_old_or_the_new_file_never_a_partial_one()
+    {
+        using var dir = new TempDir();
+        var old = Encoding.UTF8.GetBytes(DomainGenerator.Big(3000, "pc"));
+        var expected = Rewriter.Assign(SourceText.FromBytes("big.xml", old)).Bytes;
+        var path = dir.File("big.xml", old);
+        var rng = new Random(7);
+        int sawOld = 0, sawNew = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            File.WriteAllBytes(path, old);
+            using var p = Start("-i", path);
+            Thread.Sleep(rng.Next(0, 400)); // the JIT-compiled binary takes ~250 ms here, the native one far less
+            try { p.Kill(); } catch (InvalidOperationException) { } // already done
+            p.WaitForExit();
+            var now = File.ReadAllBytes(path);
+            if (now.AsSpan().SequenceEqual(old)) sawOld++;
+            else if (now.AsSpan().SequenceEqual(expected)) sawNew++;
+            else Assert.Fail($"run {i}: the file is neither the old nor the new content ({now.Length} bytes)");
+        }
+        Assert.True(sawOld > 0 && sawNew > 0, $"the kills should land both before and after the rename (old {sawOld}, new {sawNew})");
+    }
+
+    [Fact]
+    public async Task Two_writers_at_once_lose_no_update()
+    {
+        using var dir = new TempDir();
+        var v0 = Encoding.UTF8.GetBytes(DomainGenerator.Big(1500, "q35").Replace("<controller type='pci' model='pcie-root-port'/>", "<controller type='pci' model='pcie-root-port'/>\n    <controller type='pci' model='pcie-root-port'/>", StringComparison.Ordinal));
+        var path = dir.File("vm.xml", v0);
+        string S(byte[] b) => Encoding.UTF8.GetString(b);
+        for (int i = 0; i < 12; i++)
+        {
+            File.WriteAllBytes(path, v0);
+            using var a = Start("-i", "--stable", path);
+            using var b = Start("-i", "--io-reserve", "off", path);
+            var errA = await a.StandardError.ReadToEndAsync();
+            var errB = await b.StandardError.ReadToEndAsync();
+            await a.WaitForExitAsync();
+            await b.WaitForExitAsync();
+            var final = S(File.ReadAllBytes(path));
+            bool hasLedger = final.Contains("urn:libvirt-pci:ledger:1", StringComparison.Ordinal);
+            bool hasIoReserve = final.Contains("pcie-root-port.io-reserve=0", StringComparison.Ordinal);
+            // Each writer either landed its change or refused with LP104: never silently lost.
+            if (!hasLedger) Assert.True(a.ExitCode == 2 && errA.Contains("LP104", StringComparison.Ordinal), $"round {i}: --stable's update was lost (exit {a.ExitCode}: {errA})");
+            if (!hasIoReserve) Assert.True(b.ExitCode == 2 && errB.Contains("LP104", StringComparison.Ordinal), $"round {i}: --io-reserve's update was lost (exit {b.ExitCode}: {errB})");
+            Assert.False(Rewriter.Assign(SourceText.FromString("vm.xml", final)).Changed, $"round {i}: the result is not complete");
+        }
+    }
+
+    [Fact]
+    public void A_symlink_is_written_through_to_its_target()
+    {
+        using var dir = new TempDir();
+        var target = dir.CopyFixture("examples/q35-web.xml", "real/vm.xml");
+        var link = Path.Combine(dir.Path, "vm.xml");
+        File.CreateSymbolicLink(link, target);
+        var r = Support.Cli.Run("-i", link);
+        Assert.Equal(0, r.ExitCode);
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.Contains("pcie-root-port", File.ReadAllText(target));
+    }
+
+    [Fact]
+    public void Hostile_sizes_get_a_clear_error_in_bounded_time()
+    {
+        using var dir = new TempDir();
+        // Nesting far deeper than any domain.
+        var deep = dir.File("deep.xml", Encoding.UTF8.GetBytes("<domain>" + string.Concat(Enumerable.Repeat("<a>", 5000)) + string.Concat(Enumerable.Repeat("</a>", 5000)) + "</domain>"));
+        var r1 = Support.Cli.Run(deep);
+        Assert.Equal(2, r1.ExitCode);
+        Assert.Contains("LP205", r1.Stderr);
+        // Far more devices than 256 PCI buses can hold.
+        var many = dir.File("many.xml", Encoding.UTF8.GetBytes("<domain type='kvm'><name>x</name><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+            + string.Concat(Enumerable.Range(0, 40000).Select(i => $"<interface type='user'><mac address='52:54:{i >> 16 & 0xff:x2}:{i >> 8 & 0xff:x2}:{i & 0xff:x2}:01'/><model type='e1000'/></interface>")) + "</devices></domain>"));
+        var r2 = Support.Cli.Run(many);
+        Assert.Equal(2, r2.ExitCode);
+        Assert.Contains("LP224", r2.Stderr);
+        // A 4 MiB attribute value is just data.
+        var huge = dir.File("huge.xml", Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")).Replace("<name>q35-web</name>", $"<name>q35-web</name><description x='{new string('y', 4 << 20)}'/>", StringComparison.Ordinal)));
+        Assert.InRange(Support.Cli.Run("--check", huge).ExitCode, 0, 1);
+        // Past 64 MiB the file is refused before it is read.
+        var big = Path.Combine(dir.Path, "big.xml");
+        using (var fs = File.Create(big)) fs.SetLength(65L << 20);
+        var r3 = Support.Cli.Run(big);
+        Assert.Equal(2, r3.ExitCode);
+        Assert.Contains("LP103", r3.Stderr);
+    }
+}
