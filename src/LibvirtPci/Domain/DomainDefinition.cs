@@ -103,13 +103,21 @@ public sealed class DomainDefinition
         return list;
     }
 
+    /// <summary>virDomainDeviceAddressType: the address types libvirt's parser accepts.</summary>
+    private static readonly HashSet<string> KnownAddressTypes = new(StringComparer.Ordinal)
+    {
+        "pci", "drive", "virtio-serial", "ccid", "usb", "spapr-vio", "virtio-s390", "ccw", "virtio-mmio", "isa", "dimm", "unassigned",
+    };
+
     private DeviceAddress ReadAddress(XmlElementSpan device)
     {
         // A hostdev's <source><address> is the host's device; only a direct child is the guest address.
         var el = device.Element("address");
         if (el is null) return DeviceAddress.None;
         var type = el.Attr("type");
-        if (type != "pci") return new DeviceAddress(type ?? "", default, null, el);
+        if (type is null || !KnownAddressTypes.Contains(type))
+            throw Bad(el, type is null ? "<address> without a type" : $"unknown address type '{type}' (libvirt refuses it)");
+        if (type != "pci") return new DeviceAddress(type, default, null, el);
         int Field(string name, int max)
         {
             var attr = el.Attribute(name);

@@ -91,11 +91,10 @@ public sealed class XmlEditor
         if (parent.IsSelfClosing)
         {
             // "<memballoon model='virtio'/>" -> "<memballoon model='virtio'>\n  <address/>\n</memballoon>"
+            // (only the "/>" is replaced: whitespace inside the tag stays as it was).
             int slash = parent.EndTagStart;
-            int ws = slash;
-            while (ws > parent.Start && char.IsWhiteSpace(text[ws - 1])) ws--;
             var replacement = ">" + nl + body + nl + Document.IndentOf(parent) + "</" + parent.Name + ">";
-            Add(new TextEdit(ws, parent.End - ws, replacement));
+            Add(new TextEdit(slash, parent.End - slash, replacement));
             return;
         }
         // Insert before the whitespace that precedes the end tag, so the end tag keeps its own indentation.
