@@ -148,7 +148,10 @@ public static class Rewriter
         if (d.IsPciController)
         {
             if (result.ControllerModelNames.TryGetValue(d, out var name))
-                beforeAddress.Add(editor.EmptyElement("model", [("name", name)]));
+            {
+                if (el.Element("model") is { } model) editor.SetAttribute(model, "name", name); // a <model> without name gets one
+                else beforeAddress.Add(editor.EmptyElement("model", [("name", name)]));
+            }
             if (result.ControllerTargets.TryGetValue(d, out var target))
             {
                 if (el.Element("target") is { } t)
