@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Stability;
@@ -20,16 +19,7 @@ public sealed class MigrateTests(ITestOutputHelper output)
 {
     private static readonly string[] Names = { "mig-q35-a", "mig-pc-b", "mig-q35-c", "mig-pc-d", "mig-q35-e", "refuse-me" };
 
-    private static (int Code, string Out, string Err) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, o.Result, e.Result);
-    }
+    private static Proc.Result Run(string file, params string[] args) => Proc.Run(file, args);
 
     [Fact]
     public void Migrate_all_records_every_address_backs_up_and_rolls_back_a_refused_domain()

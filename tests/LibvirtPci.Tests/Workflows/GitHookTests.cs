@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LibvirtPci.Tests.Support;
 
 namespace LibvirtPci.Tests.Workflows;
@@ -19,21 +18,11 @@ public sealed class GitHookTests : IDisposable
 
     public void Dispose() => _repo.Dispose();
 
-    private (int Code, string Out, string Err) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = _repo.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("GIT_DIR");
-        psi.Environment.Remove("GIT_INDEX_FILE");
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, o.Result, e.Result);
-    }
+    private Proc.Result Run(string file, params string[] args) =>
+        Proc.Run(file, args, _repo.Path, new Dictionary<string, string?> { ["GIT_DIR"] = null, ["GIT_INDEX_FILE"] = null });
 
-    private (int Code, string Out, string Err) Git(params string[] args) => Run("git", args);
-    private (int Code, string Out, string Err) Tool(params string[] args) => Run(Binary, args);
+    private Proc.Result Git(params string[] args) => Run("git", args);
+    private Proc.Result Tool(params string[] args) => Run(Binary, args);
 
     private void Copy(string fixture, string name) => File.Copy(Path.Combine(Paths.Fixtures, fixture), Path.Combine(_repo.Path, name), overwrite: true);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LibvirtPci.Tests.Support;
 
 namespace LibvirtPci.Tests.Workflows;
@@ -7,18 +6,8 @@ namespace LibvirtPci.Tests.Workflows;
 [Trait("Category", "Packaging")]
 public sealed class PackagingTests
 {
-    private static (int Code, string Out, string Err) Run(string file, string? workDir, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir ?? Paths.RepoRoot };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, o.Result, e.Result);
-    }
+    private static Proc.Result Run(string file, string? workDir, params string[] args) =>
+        Proc.Run(file, args, workDir ?? Paths.RepoRoot, new Dictionary<string, string?> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
 
     [Fact]
     public void Packed_tool_installs_from_a_local_folder_and_runs()
