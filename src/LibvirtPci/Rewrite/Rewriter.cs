@@ -124,7 +124,20 @@ public static class Rewriter
                 addressed = DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
             }
         }
-        if (IoSpaceBudget.Analyze(addressed) is { } io) findings = findings.Concat(io.Findings).ToList();
+        if (IoSpaceBudget.Analyze(addressed) is { } io)
+        {
+            // Spare ports are a convenience; they must never be what breaks the boot.
+            if (io.BootFails && options.SparePorts is > 0)
+            {
+                var without = Assign(domain, new RewriteOptions { Caps = options.Caps, Stable = options.Stable, SidecarLedger = options.SidecarLedger, IoReserve = options.IoReserve });
+                if (!without.Findings.Any(f => f.Code is "LP601" or "LP602"))
+                {
+                    var why = io.Findings.First(f => f.Code is "LP601" or "LP602");
+                    throw new InputException(domain.Name, "LP226", $"--spare-ports {options.SparePorts} would break the boot: {why.Message}; ask for fewer spare ports");
+                }
+            }
+            findings = findings.Concat(io.Findings).ToList();
+        }
         return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
     }
 

@@ -26,13 +26,17 @@ public sealed class InPlaceWriteTests
         var old = Encoding.UTF8.GetBytes(DomainGenerator.Big(3000, "pc"));
         var expected = Rewriter.Assign(SourceText.FromBytes("big.xml", old)).Bytes;
         var path = dir.File("big.xml", old);
+        // How long one uninterrupted run takes on this machine, so the kills spread over all of it.
+        var timer = Stopwatch.StartNew();
+        using (var probe = Start("-i", path)) probe.WaitForExit();
+        int span = (int)Math.Max(20, timer.ElapsedMilliseconds * 1.3);
         var rng = new Random(7);
         int sawOld = 0, sawNew = 0;
         for (int i = 0; i < 40; i++)
         {
             File.WriteAllBytes(path, old);
             using var p = Start("-i", path);
-            Thread.Sleep(rng.Next(0, 400)); // the JIT-compiled binary takes ~250 ms here, the native one far less
+            Thread.Sleep(rng.Next(0, span));
             try { p.Kill(); } catch (InvalidOperationException) { } // already done
             p.WaitForExit();
             var now = File.ReadAllBytes(path);

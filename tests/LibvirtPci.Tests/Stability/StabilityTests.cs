@@ -124,6 +124,17 @@ public sealed class StabilityTests
     }
 
     [Fact]
+    public void Spare_ports_are_refused_when_they_would_break_the_boot()
+    {
+        // On pc-q35-6.1 every root port costs SeaBIOS an I/O window, empty or not: 14 fit.
+        var xml = DomainXml("pc-q35-6.1", Nic(A), "<controller type='usb' index='0' model='none'/>", "<memballoon model='none'/>");
+        Assert.Contains("pcie-root-port", Assign(xml, stable: false, spare: 8));
+        var e = Assert.Throws<InputException>(() => Assign(xml, stable: false, spare: 20));
+        Assert.Equal("LP226", e.Code);
+        Assert.Contains("SeaBIOS can give bridges", e.Message);
+    }
+
+    [Fact]
     public void Released_slots_go_to_new_devices_only_when_nothing_else_is_left_and_then_with_a_warning()
     {
         // pc, bus 0 full of hand-addressed NICs (slots 2-31): no room even for a pci-bridge.
