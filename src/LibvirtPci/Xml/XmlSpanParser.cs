@@ -73,20 +73,22 @@ public static class XmlSpanParser
         }
     }
 
+    private static readonly XmlReaderSettings Settings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        CheckCharacters = true,
+        IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+        IgnoreWhitespace = true,
+        MaxCharactersFromEntities = 1024,
+    };
+
     private static void Validate(SourceText source)
     {
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            CheckCharacters = true,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            MaxCharactersFromEntities = 1024,
-        };
         try
         {
-            using var reader = XmlReader.Create(new StringReader(source.Text), settings);
+            using var reader = XmlReader.Create(new StringReader(source.Text), Settings);
             while (reader.Read())
             {
                 if (reader.Depth > MaxDepth)

@@ -7,6 +7,31 @@ using LibvirtPci.Rewrite;
 using LibvirtPci.Tools;
 using LibvirtPci.Xml;
 
+// batch DIR: in-process phases over every *.xml in DIR (where a --check of many files spends its time).
+if (args.FirstOrDefault() == "batch")
+{
+    var files = Directory.GetFiles(args[1], "*.xml").Select(f => (f, File.ReadAllBytes(f))).ToList();
+    var totals = new Dictionary<string, double>();
+    void Time(string name, Action a) { var sw = Stopwatch.StartNew(); a(); totals[name] = totals.GetValueOrDefault(name) + sw.Elapsed.TotalMilliseconds; }
+    for (int round = 0; round < 3; round++)
+    {
+        totals.Clear();
+        foreach (var (name, bytes) in files)
+        {
+            SourceText src = null!; XmlSpanDocument doc = null!; DomainDefinition dom = null!;
+            Time("decode", () => src = SourceText.FromBytes(name, bytes));
+            Time("parse", () => doc = XmlSpanParser.Parse(src));
+            Time("model", () => dom = DomainDefinition.FromDocument(doc));
+            Time("lint", () => AddressLint.Check(dom));
+            Time("allocate", () => LibvirtAllocator.Assign(dom));
+            Time("io-budget", () => LibvirtPci.Limits.IoSpaceBudget.Analyze(dom));
+            Time("rewrite(all)", () => Rewriter.Assign(dom));
+        }
+    }
+    Console.WriteLine($"{files.Count} files, one thread: " + string.Join(", ", totals.Select(kv => $"{kv.Key} {kv.Value:F0} ms")));
+    return 0;
+}
+
 // quick [SIZES...]: in-process wall time of assign (best of 5) per size, the phases of the
 // largest, and time(max)/time(min). Anything else goes to BenchmarkDotNet.
 if (args.FirstOrDefault() == "quick")
