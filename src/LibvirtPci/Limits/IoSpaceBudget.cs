@@ -131,7 +131,7 @@ public static class IoSpaceBudget
             findings.Add(new Finding("LP606", Severity.Warning,
                 $"hotplug of an I/O device fails and {losing.Count} device(s) lose their I/O BAR with io-reserve=0: the port's I/O window is hard-wired off ({string.Join("; ", losing.Take(5))}{(losing.Count > 5 ? "; ..." : "")})",
                 Fix: "use --io-reserve per-port, which leaves ports with I/O devices alone"));
-        findings.AddRange(BusNumberFindings(domain));
+        findings.AddRange(BusNumberFindings(domain, topology.GuestBuses));
 
         return new IoSpaceAnalysis
         {
@@ -153,9 +153,8 @@ public static class IoSpaceBudget
     /// A PCI domain has 256 bus numbers. Below bus 0 running out is certain trouble; below an
     /// expander bus it means its busNr leaves too little room (libvirt counts down from 254).
     /// </summary>
-    public static IEnumerable<Finding> BusNumberFindings(DomainDefinition domain)
+    public static IEnumerable<Finding> BusNumberFindings(DomainDefinition domain, IReadOnlyDictionary<int, int> guestBuses)
     {
-        var guestBuses = GuestNumbering.Buses(domain);
         if (guestBuses.Count == 0 || guestBuses.Values.Max() <= 255) yield break;
         var expanders = domain.Devices.Where(d => d.Element.Attr("model") is "pci-expander-bus" or "pcie-expander-bus" && d.Index is not null)
             .Select(d => guestBuses.GetValueOrDefault(d.Index!.Value)).Where(b => b > 0).ToList();

@@ -20,11 +20,7 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
     [Fact]
     public void Libvirt_stores_the_addresses_we_predict()
     {
-        if (Sandbox.WhyUnavailable() is { } why)
-        {
-            output.WriteLine("skipped: " + why);
-            return;
-        }
+        if (Sandbox.SkipUnlessAvailable(output)) return;
         var failures = new List<string>();
         int devices = 0;
         for (int seed = 1; seed <= Domains; seed++)
@@ -54,11 +50,7 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
     [Fact]
     public void The_ledger_survives_define_and_dumpxml_and_reassigning_the_dump_changes_nothing()
     {
-        if (Sandbox.WhyUnavailable() is { } why)
-        {
-            output.WriteLine("skipped: " + why);
-            return;
-        }
+        if (Sandbox.SkipUnlessAvailable(output)) return;
         for (int seed = 101; seed <= 110; seed++)
         {
             var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc"));
@@ -76,11 +68,7 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
     [Fact]
     public void Injected_io_reserve_passes_validate_and_survives_dumpxml()
     {
-        if (Sandbox.WhyUnavailable() is { } why)
-        {
-            output.WriteLine("skipped: " + why);
-            return;
-        }
+        if (Sandbox.SkipUnlessAvailable(output)) return;
         foreach (var file in Directory.GetFiles(Path.Combine(Paths.Fixtures, "ioreserve"), "*.approved.xml").OrderBy(f => f, StringComparer.Ordinal))
         {
             // No /dev/kvm in the sandbox: libvirt refuses type='kvm' at define.
@@ -102,11 +90,7 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
     [InlineData(2000, "q35")]
     public void Large_domains_behind_bridges_match_libvirt(int devices, string machine)
     {
-        if (Sandbox.WhyUnavailable() is { } why)
-        {
-            output.WriteLine("skipped: " + why);
-            return;
-        }
+        if (Sandbox.SkipUnlessAvailable(output)) return;
         var xml = DomainGenerator.Big(devices, machine);
         var ours = Rewriter.Assign(SourceText.FromString("big.xml", xml)).Text;
         var theirs = Sandbox.Define(xml);

@@ -24,11 +24,7 @@ public sealed class MigrateTests(ITestOutputHelper output)
     [Fact]
     public void Migrate_all_records_every_address_backs_up_and_rolls_back_a_refused_domain()
     {
-        if (Sandbox.WhyUnavailable() is { } why)
-        {
-            output.WriteLine("skipped: " + why);
-            return;
-        }
+        if (Sandbox.SkipUnlessAvailable(output)) return;
         var uri = Sandbox.Uri;
         using var dir = new TempDir();
         var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");

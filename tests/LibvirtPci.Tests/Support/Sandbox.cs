@@ -27,6 +27,14 @@ public static class Sandbox
         return why;
     }
 
+    /// <summary>True (after saying why) when a test must skip for want of the sandbox; fails under CI=true instead.</summary>
+    public static bool SkipUnlessAvailable(Xunit.Abstractions.ITestOutputHelper output)
+    {
+        if (WhyUnavailable() is not { } why) return false;
+        output.WriteLine("skipped: " + why);
+        return true;
+    }
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>define + dumpxml --inactive + undefine of <paramref name="xml"/>.</summary>
