@@ -26,8 +26,6 @@ public sealed class AllocationResult
     public required DomainInventory Inventory { get; init; }
     /// <summary>Devices libvirt adds (implicit devices and auto-added PCI controllers), in the order libvirt appends them.</summary>
     public required IReadOnlyList<PlannedDevice> Added { get; init; }
-    /// <summary>All devices that have a PCI address, in libvirt's iteration order.</summary>
-    public IEnumerable<PlannedDevice> Addressed => Inventory.IterationOrder().Where(d => d.IsPciPresent);
     /// <summary>pcie-root-port/pci-bridge/... target values libvirt fills in: controller → (attribute, value).</summary>
     public required IReadOnlyDictionary<PlannedDevice, IReadOnlyList<(string Name, string Value)>> ControllerTargets { get; init; }
     public required IReadOnlyDictionary<PlannedDevice, string> ControllerModelNames { get; init; }

@@ -47,8 +47,7 @@ public sealed class Device
     /// <summary>&lt;target hotplug='off'/&gt; on a PCI controller.</summary>
     public bool HotplugOff => Target?.Attr("hotplug") == "off";
 
-    // Disks.
-    public string? DiskBus => Kind == "disk" ? Element.Element("target")?.Attr("bus") : null;
+    // Disks (the bus, which libvirt may infer from the target name, is DomainInventory.DiskBus).
     public string? TargetDev => Element.Element("target")?.Attr("dev");
 
     public override string ToString() => Key;
