@@ -31,4 +31,17 @@ public sealed class PackagingTests
         Assert.Equal(0, assign.Code);
         Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", assign.Out);
     }
+
+    [Fact]
+    public void Publish_gives_an_executable_named_libvirt_pci()
+    {
+        using var dir = new TempDir();
+        var publish = Run("dotnet", null, "publish", "src/LibvirtPci.Cli", "-c", "Release", "-o", dir.Path, "-nologo");
+        Assert.True(publish.Code == 0, publish.Out + publish.Err);
+        var exe = Path.Combine(dir.Path, "libvirt-pci");
+        Assert.True(File.Exists(exe));
+        var lint = Run(exe, dir.Path, "lint", Path.Combine(Paths.Fixtures, "bad", "duplicate-address.xml"));
+        Assert.Equal(1, lint.Code);
+        Assert.Contains("LP301", lint.Err);
+    }
 }
