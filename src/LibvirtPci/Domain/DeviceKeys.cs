@@ -11,6 +11,10 @@ public static class DeviceKeys
 {
     public static string KeyOf(XmlElementSpan el, int ordinal)
     {
+        // A controller is its type and index (the bus number devices refer to); an alias we or the
+        // user give it later must not turn it into another device.
+        if (el.Name == "controller")
+            return $"controller/{el.Attr("type") ?? "?"}/{el.Attr("index") ?? "#" + ordinal}{Usb2Suffix(el)}";
         var alias = el.Element("alias")?.Attr("name");
         if (alias is not null && alias.StartsWith("ua-", StringComparison.Ordinal))
             return $"alias/{alias}";
@@ -22,8 +26,6 @@ public static class DeviceKeys
             case "disk":
                 if (el.Element("target")?.Attr("dev") is { } dev) return $"disk/{dev}";
                 break;
-            case "controller":
-                return $"controller/{el.Attr("type") ?? "?"}/{el.Attr("index") ?? "#" + ordinal}{Usb2Suffix(el)}";
             case "hostdev":
                 if (HostdevSource(el) is { } src) return $"hostdev/{src}";
                 break;
