@@ -78,4 +78,13 @@ public sealed class IoReserveTests
         Assert.DoesNotContain("qemu:", pc.Text);
         Assert.Contains(pc.Findings, f => f.Code == "LP610");
     }
+
+    [Fact]
+    public void Per_port_aliases_do_not_change_the_ledger()
+    {
+        var stable = Rewriter.Assign(SourceText.FromBytes("io.xml", Fixture("q35-plain")), new RewriteOptions { Stable = true });
+        var perPort = Rewriter.Assign(SourceText.FromBytes("io.xml", stable.Bytes), new RewriteOptions { IoReserve = IoReserveMode.PerPort });
+        Assert.Contains("ua-pci-rp", perPort.Text);
+        Assert.True(perPort.Ledger!.SameAs(stable.Ledger));
+    }
 }
