@@ -12,7 +12,8 @@ public sealed class JsonReport
 
     public JsonReport()
     {
-        _w = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = true });
+        // Relaxed escaping: the report is read by people and tools, never embedded in HTML.
+        _w = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         _w.WriteStartObject();
         _w.WriteString("tool", "libvirt-pci");
         _w.WriteString("version", Commands.Version);

@@ -71,6 +71,18 @@ public sealed class CorpusCliTests
     }
 
     [Fact]
+    public void Lint_json_carries_findings_with_position_and_fix()
+    {
+        var r = Support.Cli.Run("lint", "--json", Path.Combine(Paths.Fixtures, "bad", "duplicate-address.xml"));
+        Assert.Equal(1, r.ExitCode);
+        using var json = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        var finding = json.RootElement.GetProperty("files")[0].GetProperty("findings")[0];
+        Assert.Equal("LP301", finding.GetProperty("code").GetString());
+        Assert.Equal(11, finding.GetProperty("line").GetInt32());
+        Assert.Contains("<address>", finding.GetProperty("fix").GetString());
+    }
+
+    [Fact]
     public void Diff_writes_nothing_and_shows_the_new_lines()
     {
         using var dir = new TempDir();
