@@ -139,7 +139,8 @@ internal static class AssignCommand
             {
                 exit = ExitCode.ChangesNeeded;
                 int count = plan.Devices.Count(d => d.Origin == "assigned");
-                err.Add($"{name}: would assign {count} PCI address{(count == 1 ? "" : "es")} (run: libvirt-pci -i {Quote(name)})");
+                var what = count > 0 ? $"assign {count} PCI address{(count == 1 ? "" : "es")}" : "update the address ledger or the io-reserve passthrough";
+                err.Add($"{name}: would {what} (run: libvirt-pci -i {Quote(name)})");
             }
             if (s.InPlace && plan.Changed && input.Path is not null)
                 FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
