@@ -79,6 +79,7 @@ public static class FileIO
         var name = System.IO.Path.GetFileName(target);
         var temp = System.IO.Path.Combine(dir, $".{name}.libvirt-pci-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}.tmp");
         UnixFileMode? mode = OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(target);
+        RemoveStaleTemporaries(dir, name);
         try
         {
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -113,6 +114,27 @@ public static class FileIO
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Temporary files of earlier runs that were killed before their rename
+    /// (".NAME.libvirt-pci-PID-RANDOM.tmp" whose PID is gone) are removed; nothing else is touched.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string dir, string name)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var prefix = $".{name}.libvirt-pci-";
+        try
+        {
+            foreach (var f in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+            {
+                var rest = Path.GetFileName(f)[prefix.Length..];
+                int dash = rest.IndexOf('-');
+                if (dash > 0 && int.TryParse(rest[..dash], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                    File.Delete(f);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>An advisory exclusive lock (flock) on the file, waiting up to 10 s for another writer.</summary>

@@ -45,6 +45,10 @@ public sealed class InPlaceWriteTests
             else Assert.Fail($"run {i}: the file is neither the old nor the new content ({now.Length} bytes)");
         }
         Assert.True(sawOld > 0 && sawNew > 0, $"the kills should land both before and after the rename (old {sawOld}, new {sawNew})");
+        // A killed run may leave its temporary file; the next run removes it.
+        File.WriteAllBytes(path, old);
+        using (var last = Start("-i", path)) last.WaitForExit();
+        Assert.Equal(new[] { path }, Directory.GetFiles(dir.Path));
     }
 
     [Fact]
@@ -71,6 +75,20 @@ public sealed class InPlaceWriteTests
             if (!hasIoReserve) Assert.True(b.ExitCode == 2 && errB.Contains("LP104", StringComparison.Ordinal), $"round {i}: --io-reserve's update was lost (exit {b.ExitCode}: {errB})");
             Assert.False(Rewriter.Assign(SourceText.FromString("vm.xml", final)).Changed, $"round {i}: the result is not complete");
         }
+    }
+
+    [Fact]
+    public void Stale_temporary_files_of_dead_runs_are_removed_and_others_left_alone()
+    {
+        using var dir = new TempDir();
+        var path = dir.CopyFixture("examples/q35-web.xml", "vm.xml");
+        var stale = dir.File(".vm.xml.libvirt-pci-999999-deadbeef.tmp", "partial"u8.ToArray());
+        var alive = dir.File($".vm.xml.libvirt-pci-{Environment.ProcessId}-cafecafe.tmp", "in use"u8.ToArray());
+        var foreign = dir.File(".vm.xml.swp", "editor"u8.ToArray());
+        Assert.Equal(0, Support.Cli.Run("-i", path).ExitCode);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(alive));
+        Assert.True(File.Exists(foreign));
     }
 
     [Fact]
