@@ -36,6 +36,13 @@ public sealed class DomainGenerator
         sb.Append("  </os>\n");
         sb.Append("  <devices>\n");
         int disk = 0, sata = 0, scsi = 0, nic = 0, host = 0;
+        // Some q35 domains carry a user's root port at a hand-picked slot with a NIC on it.
+        bool q35Preset = q35 && options.AllowPresetAddresses && _rng.Next(3) == 0;
+        if (q35Preset)
+        {
+            sb.Append("    <controller type='pci' index='1' model='pcie-root-port'>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>\n    </controller>\n");
+            sb.Append($"    <interface type='network'>\n      <mac address='52:54:00:{_seed & 0xff:x2}:ff:01'/>\n      <source network='default'/>\n      <model type='virtio'/>\n      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n    </interface>\n");
+        }
         bool usbDone = false, videoDone = false, balloonDone = false, watchdogDone = false;
         // pc: a user address must avoid the chipset slots and the primary video slot; use high slots.
         int presetSlot = 0x1e;
