@@ -32,18 +32,38 @@ public static class FileIO
         }
         try
         {
-            if (Directory.Exists(path))
-                throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
-            var info = new FileInfo(path);
-            if (!info.Exists) throw new InputException(path, "LP100", "no such file");
-            if (info.Length > MaxInputBytes) throw new InputException(path, "LP103", $"file larger than {MaxInputBytes / (1024 * 1024)} MiB refused");
-            return new InputFile(path, path, File.ReadAllBytes(path));
+            // One open, one fstat, one read: no share lock (readers never block writers here;
+            // the in-place writer locks and re-checks the content itself).
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long length = RandomAccess.GetLength(handle);
+            if (length > MaxInputBytes) throw new InputException(path, "LP103", $"file larger than {MaxInputBytes / (1024 * 1024)} MiB refused");
+            var bytes = new byte[length];
+            int read = 0;
+            while (read < bytes.Length)
+            {
+                int n = RandomAccess.Read(handle, bytes.AsSpan(read), read);
+                if (n == 0) break;
+                read += n;
+            }
+            return new InputFile(path, path, read == bytes.Length ? bytes : bytes[..read]);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new InputException(path, "LP100", "no such file");
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        {
+            throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
         }
         catch (UnauthorizedAccessException)
         {
             throw new InputException(path, "LP102", "permission denied");
         }
-        catch (IOException e) when (e is not FileNotFoundException)
+        catch (IOException) when (Directory.Exists(path))
+        {
+            throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
+        }
+        catch (IOException e)
         {
             throw new InputException(path, "LP102", "cannot read: " + e.Message);
         }
