@@ -190,7 +190,7 @@ public static class XmlSpanParser
                 i = p;
                 parent?.AddChild(el);
                 root ??= el;
-                el.NamespaceUri = el.ResolvePrefix(el.Prefix) ?? "";
+                el.NamespaceUri = el.ResolveNamespace();
                 if (!el.IsSelfClosing) stack.Push(el);
             }
         }

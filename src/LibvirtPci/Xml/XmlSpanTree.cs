@@ -23,10 +23,23 @@ public sealed class XmlAttributeSpan
 /// </summary>
 public sealed class XmlElementSpan
 {
-    private readonly List<XmlElementSpan> _children = new();
-    private readonly List<XmlAttributeSpan> _attributes = new();
+    // Most elements have no children or no attributes: the lists are made on first use.
+    private List<XmlElementSpan>? _children;
+    private List<XmlAttributeSpan>? _attributes;
+    private static readonly List<XmlElementSpan> NoChildren = new();
+    private static readonly List<XmlAttributeSpan> NoAttributes = new();
+    private readonly string _name = "";
+    private int _colon = -1;
 
-    public required string Name { get; init; }
+    public required string Name
+    {
+        get => _name;
+        init
+        {
+            _name = value;
+            _colon = value.IndexOf(':');
+        }
+    }
     public XmlElementSpan? Parent { get; init; }
     /// <summary>Offset of '&lt;' of the start tag.</summary>
     public required int Start { get; init; }
@@ -39,16 +52,17 @@ public sealed class XmlElementSpan
     public bool IsSelfClosing { get; internal set; }
     public string NamespaceUri { get; internal set; } = "";
 
-    public IReadOnlyList<XmlElementSpan> Children => _children;
-    public IReadOnlyList<XmlAttributeSpan> Attributes => _attributes;
-    internal void AddChild(XmlElementSpan child) => _children.Add(child);
-    internal void AddAttribute(XmlAttributeSpan attribute) => _attributes.Add(attribute);
+    public IReadOnlyList<XmlElementSpan> Children => _children ?? NoChildren;
+    public IReadOnlyList<XmlAttributeSpan> Attributes => _attributes ?? NoAttributes;
+    internal void AddChild(XmlElementSpan child) => (_children ??= new List<XmlElementSpan>(4)).Add(child);
+    internal void AddAttribute(XmlAttributeSpan attribute) => (_attributes ??= new List<XmlAttributeSpan>(4)).Add(attribute);
 
-    public string LocalName => Name.Contains(':') ? Name[(Name.IndexOf(':') + 1)..] : Name;
-    public string? Prefix => Name.Contains(':') ? Name[..Name.IndexOf(':')] : null;
+    public string LocalName => _colon < 0 ? _name : _name[(_colon + 1)..];
+    public string? Prefix => _colon < 0 ? null : _name[.._colon];
 
     public XmlAttributeSpan? Attribute(string name)
     {
+        if (_attributes is null) return null;
         foreach (var a in _attributes)
             if (a.Name == name) return a;
         return null;
@@ -59,6 +73,7 @@ public sealed class XmlElementSpan
     /// <summary>First child element with this name in no namespace (libvirt's own elements).</summary>
     public XmlElementSpan? Element(string name)
     {
+        if (_children is null) return null;
         foreach (var c in _children)
             if (c.Name == name && c.NamespaceUri.Length == 0) return c;
         return null;
@@ -66,7 +81,7 @@ public sealed class XmlElementSpan
 
     public IEnumerable<XmlElementSpan> Elements(string name)
     {
-        foreach (var c in _children)
+        foreach (var c in Children)
             if (c.Name == name && c.NamespaceUri.Length == 0) yield return c;
     }
 
@@ -74,7 +89,7 @@ public sealed class XmlElementSpan
     public string? PrefixOf(string uri)
     {
         for (var e = this; e != null; e = e.Parent)
-            foreach (var a in e._attributes)
+            foreach (var a in e.Attributes)
             {
                 if (a.Value != uri) continue;
                 if (a.Name == "xmlns") return "";
@@ -83,22 +98,39 @@ public sealed class XmlElementSpan
         return null;
     }
 
-    internal string? ResolvePrefix(string? prefix)
+    /// <summary>The namespace of this element: its prefix's binding, or the default namespace in scope.</summary>
+    internal string ResolveNamespace()
     {
-        string attr = prefix is null ? "xmlns" : "xmlns:" + prefix;
+        if (_colon < 0)
+        {
+            // Unprefixed: its own xmlns, else the parent's default namespace (found once per element).
+            if (Attribute("xmlns") is { } own) return own.Value;
+            return Parent?.DefaultNamespace ?? "";
+        }
+        var prefix = _name[.._colon];
         if (prefix == "xml") return "http://www.w3.org/XML/1998/namespace";
+        string attr = "xmlns:" + prefix;
         for (var e = this; e != null; e = e.Parent)
-            foreach (var a in e._attributes)
-                if (a.Name == attr) return a.Value;
-        return prefix is null ? "" : null;
+            if (e.Attribute(attr) is { } a) return a.Value;
+        return "";
     }
+
+    /// <summary>The default namespace in scope here (for children without a prefix).</summary>
+    private string? _defaultNamespace;
+    internal string DefaultNamespace => _defaultNamespace ??= Attribute("xmlns")?.Value ?? Parent?.DefaultNamespace ?? "";
 
     public IEnumerable<XmlElementSpan> Descendants()
     {
-        foreach (var c in _children)
+        var stack = new Stack<(XmlElementSpan Element, int Next)>();
+        stack.Push((this, 0));
+        while (stack.Count > 0)
         {
-            yield return c;
-            foreach (var d in c.Descendants()) yield return d;
+            var (e, next) = stack.Pop();
+            var children = e.Children;
+            if (next >= children.Count) continue;
+            stack.Push((e, next + 1));
+            yield return children[next];
+            stack.Push((children[next], 0));
         }
     }
 }
