@@ -100,7 +100,7 @@ public static class AddressLint
         foreach (var d in addressed)
         {
             var a = d.Address.Pci;
-            if (a.Function == 0 || IsChipsetSlot(domain, a)) continue;
+            if (a.Function == 0 || DomainDefinition.IsChipsetSlot(domain.Family, a)) continue;
             if (!byAddress.TryGetValue(a with { Function = 0 }, out var f0))
                 findings.Add(At(d, "LP304", Severity.Error, $"{d.Key} is at {a}, but nothing is at function 0 of that slot: the guest will not see it"));
             else if (f0.Address.Multifunction == false)
@@ -133,8 +133,4 @@ public static class AddressLint
         }
         return findings;
     }
-
-    /// <summary>00:01.x on pc (PIIX3) and 00:1f.x on q35 (ICH9 LPC): function 0 is the chipset, not an XML device.</summary>
-    private static bool IsChipsetSlot(DomainDefinition domain, PciAddress a) =>
-        a.Bus == 0 && ((domain.Family == MachineFamily.I440fx && a.Slot == 1) || (domain.Family == MachineFamily.Q35 && a.Slot == 0x1f));
 }

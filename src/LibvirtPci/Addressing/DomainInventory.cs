@@ -241,10 +241,10 @@ public sealed class DomainInventory
         {
             var c = Controllers[i];
             if (c.Index != -1) continue;
-            if (c.ControllerType == "usb" && c.Model is "ich9-ehci1" or "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3" && i > 0)
+            if (c.ControllerType == "usb" && DomainDefinition.IsIch9Usb2Model(c.Model) && i > 0)
             {
                 var prev = Controllers[i - 1];
-                if (prev.ControllerType == "usb" && prev.Model is "ich9-ehci1" or "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3"
+                if (prev.ControllerType == "usb" && DomainDefinition.IsIch9Usb2Model(prev.Model)
                     && !Controllers.Any(o => o != c && o.ControllerType == "usb" && o.Model == c.Model && o.Index == prev.Index))
                 {
                     c.Index = prev.Index;

@@ -491,7 +491,7 @@ public sealed class LibvirtAllocator
             if (c.ControllerType == "ide" && c.Index == 0) continue;
             if (c.ControllerType == "scsi" && c.Model == "ncr53c90") continue;
             if (c.ControllerType is not ("usb" or "sata" or "ide" or "scsi" or "virtio-serial")) continue;
-            if (c.ControllerType == "usb" && c.Model is "ich9-ehci1" or "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3")
+            if (c.ControllerType == "usb" && DomainDefinition.IsIch9Usb2Model(c.Model))
                 AssignUsb2Companion(set, c);
             else
                 ReserveNext(set, c);
@@ -537,7 +537,7 @@ public sealed class LibvirtAllocator
             _ => (2, null),
         };
         var sibling = _inv.Controllers.FirstOrDefault(o => o.ControllerType == "usb" && o.Index == c.Index
-            && o.Model is "ich9-ehci1" or "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3" && o.IsPciPresent);
+            && DomainDefinition.IsIch9Usb2Model(o.Model) && o.IsPciPresent);
         if (sibling is not null)
         {
             var a = sibling.Pci with { Function = fn };

@@ -18,7 +18,7 @@ public static class StabilityPlanner
     {
         var present = domain.Devices.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
         var pins = ledger.Entries.ToDictionary(e => e.Key, e => e.Address, StringComparer.Ordinal);
-        var blocked = ledger.Entries.Where(e => !present.Contains(e.Key) && !IsChipsetFunction(domain.Family, e.Address))
+        var blocked = ledger.Entries.Where(e => !present.Contains(e.Key) && !DomainDefinition.IsChipsetSlot(domain.Family, e.Address))
             .Select(e => e.Address).ToHashSet();
         var policy = new AllocationPolicy
         {
@@ -81,7 +81,4 @@ public static class StabilityPlanner
         if (highest is not { } h) return null;
         return h.Function < 7 ? h with { Function = h.Function + 1 } : new PciAddress(0, h.Slot + 1, 0);
     }
-
-    private static bool IsChipsetFunction(MachineFamily family, PciAddress a) =>
-        a.Bus == 0 && ((family == MachineFamily.I440fx && a.Slot == 1) || (family == MachineFamily.Q35 && a.Slot == 0x1f));
 }
