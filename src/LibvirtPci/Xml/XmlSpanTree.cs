@@ -98,27 +98,6 @@ public sealed class XmlElementSpan
         return null;
     }
 
-    /// <summary>The namespace of this element: its prefix's binding, or the default namespace in scope.</summary>
-    internal string ResolveNamespace()
-    {
-        if (_colon < 0)
-        {
-            // Unprefixed: its own xmlns, else the parent's default namespace (found once per element).
-            if (Attribute("xmlns") is { } own) return own.Value;
-            return Parent?.DefaultNamespace ?? "";
-        }
-        var prefix = _name[.._colon];
-        if (prefix == "xml") return "http://www.w3.org/XML/1998/namespace";
-        string attr = "xmlns:" + prefix;
-        for (var e = this; e != null; e = e.Parent)
-            if (e.Attribute(attr) is { } a) return a.Value;
-        return "";
-    }
-
-    /// <summary>The default namespace in scope here (for children without a prefix).</summary>
-    private string? _defaultNamespace;
-    internal string DefaultNamespace => _defaultNamespace ??= Attribute("xmlns")?.Value ?? Parent?.DefaultNamespace ?? "";
-
     public IEnumerable<XmlElementSpan> Descendants()
     {
         var stack = new Stack<(XmlElementSpan Element, int Next)>();

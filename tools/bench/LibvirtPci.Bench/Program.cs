@@ -12,10 +12,19 @@ if (args.FirstOrDefault() == "batch")
 {
     var files = Directory.GetFiles(args[1], "*.xml").Select(f => (f, File.ReadAllBytes(f))).ToList();
     var totals = new Dictionary<string, double>();
-    void Time(string name, Action a) { var sw = Stopwatch.StartNew(); a(); totals[name] = totals.GetValueOrDefault(name) + sw.Elapsed.TotalMilliseconds; }
+    var allocated = new Dictionary<string, long>();
+    void Time(string name, Action a)
+    {
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        var sw = Stopwatch.StartNew();
+        a();
+        totals[name] = totals.GetValueOrDefault(name) + sw.Elapsed.TotalMilliseconds;
+        allocated[name] = allocated.GetValueOrDefault(name) + GC.GetAllocatedBytesForCurrentThread() - bytes;
+    }
     for (int round = 0; round < 3; round++)
     {
         totals.Clear();
+        allocated.Clear();
         foreach (var (name, bytes) in files)
         {
             SourceText src = null!; XmlSpanDocument doc = null!; DomainDefinition dom = null!;
@@ -32,7 +41,7 @@ if (args.FirstOrDefault() == "batch")
     long before = GC.GetAllocatedBytesForCurrentThread();
     int gcs = GC.CollectionCount(0);
     foreach (var (name, bytes) in files) Rewriter.Assign(SourceText.FromBytes(name, bytes));
-    Console.WriteLine($"{files.Count} files, one thread: " + string.Join(", ", totals.Select(kv => $"{kv.Key} {kv.Value:F0} ms"))
+    Console.WriteLine($"{files.Count} files, one thread: " + string.Join(", ", totals.Select(kv => $"{kv.Key} {kv.Value:F0} ms/{allocated[kv.Key] / 1024.0 / files.Count:F0} KB"))
         + $"; assign allocates {(GC.GetAllocatedBytesForCurrentThread() - before) / 1024.0 / files.Count:F0} KB per file, {GC.CollectionCount(0) - gcs} gen0 GCs per 1000 files");
     return 0;
 }
