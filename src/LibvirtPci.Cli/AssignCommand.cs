@@ -76,7 +76,7 @@ internal static class AssignCommand
 
         var settings = new FileSettings(
             new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve },
-            ledgerPath, inPlace, check, diff, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value());
+            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
         if (inputs.Count > 1)
@@ -96,7 +96,7 @@ internal static class AssignCommand
                 ctx.StdoutStream.Write(bytes);
                 ctx.StdoutStream.Flush();
             }
-            r.Json(report);
+            r.Json?.Invoke(report);
             exit = Math.Max(exit, r.Exit);
         }
         if (json) ctx.Out.Write(report.ToJson());
@@ -111,10 +111,13 @@ internal static class AssignCommand
 
     private enum FileStatus { Checked, Skipped, Failed }
 
-    private sealed record FileSettings(RewriteOptions Options, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName);
+    private sealed record FileSettings(RewriteOptions Options, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName);
 
-    /// <summary>What one file produced: its messages, diff, bytes for stdout, JSON entry and exit code.</summary>
-    private sealed record FileResult(FileStatus Status, bool Changed, int Exit, string? Stdout, IReadOnlyList<string> Stderr, byte[]? Bytes, Action<JsonReport> Json);
+    /// <summary>
+    /// What one file produced: its messages, diff, bytes for stdout, JSON entry (only under --json:
+    /// it holds the whole plan, and a batch must not keep a thousand plans alive) and exit code.
+    /// </summary>
+    private sealed record FileResult(FileStatus Status, bool Changed, int Exit, string? Stdout, IReadOnlyList<string> Stderr, byte[]? Bytes, Action<JsonReport>? Json);
 
     private static FileResult ProcessFile(CommandContext ctx, string path, bool found, FileSettings s)
     {
@@ -127,7 +130,7 @@ internal static class AssignCommand
             var source = SourceText.FromBytes(name, input.Bytes);
             var doc = XmlSpanParser.Parse(source);
             if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
-                return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, r => r.Skipped(name, "not a <domain>")); // a filter passes it through
+                return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
             var options = sidecar is null ? s.Options : new RewriteOptions { Stable = s.Options.Stable, SparePorts = s.Options.SparePorts, IoReserve = s.Options.IoReserve, SidecarLedger = sidecar.Ledger };
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
@@ -148,13 +151,13 @@ internal static class AssignCommand
                 LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
             return new FileResult(FileStatus.Checked, plan.Changed, exit,
                 s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
-                s.ToStdout ? plan.Bytes : null, r => r.File(name, plan.Changed, plan.Findings, plan.Devices));
+                s.ToStdout ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices) : null);
         }
         catch (InputException e)
         {
             var located = (e.File == path || (path == "-" && e.File == "<stdin>")) && name != e.File ? new InputException(name, e.Code, e.Message, e.Line, e.Column) : e;
             err.Add(located.ToString());
-            return new FileResult(FileStatus.Failed, false, ExitCode.InvalidInput, null, err, null, r => r.Failed(located));
+            return new FileResult(FileStatus.Failed, false, ExitCode.InvalidInput, null, err, null, s.Json ? r => r.Failed(located) : null);
         }
     }
 

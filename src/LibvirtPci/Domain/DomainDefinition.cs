@@ -120,8 +120,7 @@ public sealed class DomainDefinition
         if (type != "pci") return new DeviceAddress(type, default, null, el);
         int Field(string name, int max)
         {
-            var attr = el.Attribute(name);
-            if (attr is null) return 0;
+            if (el.Attribute(name) is not { } attr) return 0;
             var v = PciAddress.ParseNumber(attr.Value);
             if (v is null || v < 0 || v > max)
             {

@@ -80,23 +80,21 @@ public sealed class SourceText
 
     private int[] LineStarts => _lineStarts ??= ComputeLineStarts(Text);
 
+    /// <summary>Offsets where lines start (after LF, CR or CRLF), sized exactly: counted first, then filled.</summary>
     private static int[] ComputeLineStarts(string text)
     {
-        var starts = new List<int> { 0 };
-        for (int i = 0; i < text.Length; i++)
+        var span = text.AsSpan();
+        int breaks = span.Count('\n') + span.Count('\r') - span.Count("\r\n");
+        var starts = new int[breaks + 1];
+        int n = 1;
+        for (int i = span.IndexOfAny('\r', '\n'); i >= 0;)
         {
-            char c = text[i];
-            if (c == '\r')
-            {
-                if (i + 1 < text.Length && text[i + 1] == '\n') i++;
-                starts.Add(i + 1);
-            }
-            else if (c == '\n')
-            {
-                starts.Add(i + 1);
-            }
+            if (span[i] == '\r' && i + 1 < span.Length && span[i + 1] == '\n') i++;
+            starts[n++] = i + 1;
+            int next = span[(i + 1)..].IndexOfAny('\r', '\n');
+            i = next < 0 ? -1 : i + 1 + next;
         }
-        return starts.ToArray();
+        return starts;
     }
 
     /// <summary>1-based line and column of a text offset (columns count UTF-16 code units, like XmlReader).</summary>

@@ -141,8 +141,7 @@ public sealed class XmlEditor
     /// <summary>Sets an attribute: replaces the value of an existing one (keeping its quotes) or adds it at the end of the start tag.</summary>
     public void SetAttribute(XmlElementSpan element, string name, string value)
     {
-        var existing = element.Attribute(name);
-        if (existing != null)
+        if (element.Attribute(name) is { } existing)
         {
             if (existing.Value == value) return;
             Add(new TextEdit(existing.ValueStart, existing.ValueEnd - existing.ValueStart, XmlSpanDocument.EscapeAttributeValue(value, existing.Quote)));
@@ -157,8 +156,7 @@ public sealed class XmlEditor
     /// <summary>Removes an attribute together with the whitespace before it.</summary>
     public void RemoveAttribute(XmlElementSpan element, string name)
     {
-        var a = element.Attribute(name);
-        if (a is null) return;
+        if (element.Attribute(name) is not { } a) return;
         var text = Document.Source.Text;
         int start = a.Start;
         while (start > element.Start && char.IsWhiteSpace(text[start - 1])) start--;

@@ -45,6 +45,12 @@ public static class XmlSpanParser
         private readonly List<int> _scopeMarks = new();
         // Attribute names of the current start tag, used once a tag has too many for a linear search.
         private readonly HashSet<string> _attributeNames = new(StringComparer.Ordinal);
+        private readonly StringTable _strings = StringTable.ForThisThread;
+        private int _prefixedAttributes;
+        // The attributes of the tag being read, and the children of each open element, until
+        // they are complete and become exact-size arrays.
+        private readonly List<XmlAttributeSpan> _attributes = new();
+        private readonly List<List<XmlElementSpan>> _children = new();
         private int _pos;
 
         public XmlElementSpan Document()
@@ -199,6 +205,8 @@ public static class XmlSpanParser
             var el = new XmlElementSpan { Name = Intern(start + 1, nameEnd), Parent = parent, Start = start };
             _pos = nameEnd;
             int declared = _scope.Count;
+            _prefixedAttributes = 0;
+            _attributes.Clear();
             while (true)
             {
                 bool spaced = SkipSpace();
@@ -219,20 +227,22 @@ public static class XmlSpanParser
                     break;
                 }
                 if (!spaced) throw Fail(_pos, "attributes must be separated by whitespace");
-                Attribute(el);
+                Attribute();
             }
+            if (_attributes.Count > 0) el.SetAttributes(_attributes.ToArray());
             ResolveNamespaces(el);
-            parent?.AddChild(el);
+            if (parent is not null) _children[_open.Count - 1].Add(el);
             if (el.IsSelfClosing) _scope.RemoveRange(declared, _scope.Count - declared);
             else
             {
                 _open.Add(el);
                 _scopeMarks.Add(declared);
+                if (_children.Count < _open.Count) _children.Add(new List<XmlElementSpan>());
             }
             return el;
         }
 
-        private void Attribute(XmlElementSpan el)
+        private void Attribute()
         {
             int nameAt = _pos;
             int nameEnd = NameEnd(nameAt, out int colon);
@@ -249,21 +259,27 @@ public static class XmlSpanParser
             bool plain = AttributeValue(quote);
             int valueEnd = _pos;
             _pos++;
-            if (IsDuplicate(el, name)) throw Fail(nameAt, $"'{name}' is a duplicate attribute");
+            if (IsDuplicate(name)) throw Fail(nameAt, $"'{name}' is a duplicate attribute");
             var value = plain ? Intern(valueStart, valueEnd, 32) : XmlSpanDocument.DecodeAttributeValue(_text[valueStart..valueEnd]);
-            el.AddAttribute(new XmlAttributeSpan { Name = name, Value = value, Start = nameAt, ValueStart = valueStart, ValueEnd = valueEnd, Quote = quote });
-            if (name == "xmlns" || (colon >= 0 && name.StartsWith("xmlns:", StringComparison.Ordinal)))
+            _attributes.Add(new XmlAttributeSpan { Name = name, Value = value, Start = nameAt, ValueStart = valueStart, ValueEnd = valueEnd, Quote = quote });
+            if (colon < 0 ? name == "xmlns" : colon - nameAt == 5 && name.StartsWith("xmlns", StringComparison.Ordinal))
                 Declare(colon < 0 ? "" : name[6..], value, nameAt);
+            else if (colon >= 0)
+                _prefixedAttributes++;
         }
 
-        private bool IsDuplicate(XmlElementSpan el, string name)
+        private bool IsDuplicate(string name)
         {
-            var attributes = el.Attributes;
-            if (attributes.Count < 16) return el.Attribute(name) is not null;
-            if (attributes.Count == 16)
+            if (_attributes.Count < 16)
+            {
+                foreach (var a in _attributes)
+                    if (a.Name == name) return true;
+                return false;
+            }
+            if (_attributes.Count == 16)
             {
                 _attributeNames.Clear();
-                foreach (var a in attributes) _attributeNames.Add(a.Name);
+                foreach (var a in _attributes) _attributeNames.Add(a.Name);
             }
             return !_attributeNames.Add(name);
         }
@@ -302,6 +318,12 @@ public static class XmlSpanParser
             if (Peek(0) != '>') throw _pos >= _text.Length ? Eof() : Fail(_pos, "expected '>' to close the end tag");
             el.EndTagStart = nameAt - 2;
             el.End = ++_pos;
+            var children = _children[_open.Count - 1];
+            if (children.Count > 0)
+            {
+                el.SetChildren(children.ToArray());
+                children.Clear();
+            }
             _open.RemoveAt(_open.Count - 1);
             int mark = _scopeMarks[^1];
             _scopeMarks.RemoveAt(_scopeMarks.Count - 1);
@@ -399,16 +421,15 @@ public static class XmlSpanParser
             var prefix = el.Prefix ?? "";
             if (prefix == "xmlns") throw Fail(el.Start + 1, "an element cannot have the prefix 'xmlns'");
             el.NamespaceUri = Lookup(prefix) ?? throw Fail(el.Start + 1, $"the prefix '{prefix}' is not declared");
-            var attributes = el.Attributes;
-            int prefixed = 0;
+            if (_prefixedAttributes == 0) return;
+            var attributes = _attributes;
             foreach (var a in attributes)
             {
                 int colon = a.Name.IndexOf(':');
                 if (colon < 0 || a.Name.StartsWith("xmlns:", StringComparison.Ordinal)) continue;
-                prefixed++;
                 if (Lookup(a.Name[..colon]) is null) throw Fail(a.Start, $"the prefix '{a.Name[..colon]}' is not declared");
             }
-            if (prefixed < 2) return;
+            if (_prefixedAttributes < 2) return;
             // Two prefixes bound to one namespace may not qualify the same local name twice.
             var seen = new HashSet<(string, string)>();
             foreach (var a in attributes)
@@ -498,7 +519,6 @@ public static class XmlSpanParser
 
         // ---- small helpers -----------------------------------------------------------------
 
-        [ThreadStatic] private static Dictionary<string, string>? t_strings;
 
         /// <summary>
         /// Element and attribute names, and short attribute values, repeat across a document and
@@ -509,13 +529,7 @@ public static class XmlSpanParser
             int length = end - start;
             if (length == 0) return "";
             if (length > maxLength) return _text.Substring(start, length);
-            var strings = t_strings ??= new Dictionary<string, string>(StringComparer.Ordinal);
-            var lookup = strings.GetAlternateLookup<ReadOnlySpan<char>>();
-            var span = _text.AsSpan(start, length);
-            if (lookup.TryGetValue(span, out var s)) return s;
-            s = span.ToString();
-            if (strings.Count < 8192) strings[s] = s;
-            return s;
+            return _strings.Get(_text.AsSpan(start, length));
         }
 
         private bool SkipSpace()
@@ -545,6 +559,42 @@ public static class XmlSpanParser
         {
             var (line, column) = source.LineColumn(Math.Min(offset, _text.Length));
             return new InputException(source.Name, code, message, line, column);
+        }
+    }
+
+    /// <summary>
+    /// One string per distinct name or short value, per thread (what XmlNameTable does for
+    /// XmlReader): open addressing over a power-of-two table, full after 4,096 entries.
+    /// </summary>
+    private sealed class StringTable
+    {
+        [ThreadStatic] private static StringTable? t_table;
+        public static StringTable ForThisThread => t_table ??= new StringTable();
+
+        private const int Capacity = 8192;
+        private readonly string?[] _entries = new string?[Capacity];
+        private readonly int[] _hashes = new int[Capacity];
+        private int _count;
+
+        public string Get(ReadOnlySpan<char> span)
+        {
+            int hash = 5381;
+            foreach (char c in span) hash = (hash * 33) ^ c;
+            hash &= int.MaxValue;
+            for (int i = hash & (Capacity - 1); ; i = (i + 1) & (Capacity - 1))
+            {
+                var entry = _entries[i];
+                if (entry is null)
+                {
+                    var s = span.ToString();
+                    if (_count >= Capacity / 2) return s;
+                    _entries[i] = s;
+                    _hashes[i] = hash;
+                    _count++;
+                    return s;
+                }
+                if (_hashes[i] == hash && span.SequenceEqual(entry)) return entry;
+            }
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 namespace LibvirtPci.Xml;
 
 /// <summary>An attribute as written: its name, its decoded value and where the raw value sits.</summary>
-public sealed class XmlAttributeSpan
+public readonly struct XmlAttributeSpan
 {
     public required string Name { get; init; }
     public required string Value { get; init; }
@@ -23,11 +23,9 @@ public sealed class XmlAttributeSpan
 /// </summary>
 public sealed class XmlElementSpan
 {
-    // Most elements have no children or no attributes: the lists are made on first use.
-    private List<XmlElementSpan>? _children;
-    private List<XmlAttributeSpan>? _attributes;
-    private static readonly List<XmlElementSpan> NoChildren = new();
-    private static readonly List<XmlAttributeSpan> NoAttributes = new();
+    // Exact-size arrays handed over by the parser once a tag is complete (null: none).
+    private XmlElementSpan[]? _children;
+    private XmlAttributeSpan[]? _attributes;
     private readonly string _name = "";
     private int _colon = -1;
 
@@ -52,10 +50,10 @@ public sealed class XmlElementSpan
     public bool IsSelfClosing { get; internal set; }
     public string NamespaceUri { get; internal set; } = "";
 
-    public IReadOnlyList<XmlElementSpan> Children => _children ?? NoChildren;
-    public IReadOnlyList<XmlAttributeSpan> Attributes => _attributes ?? NoAttributes;
-    internal void AddChild(XmlElementSpan child) => (_children ??= new List<XmlElementSpan>(4)).Add(child);
-    internal void AddAttribute(XmlAttributeSpan attribute) => (_attributes ??= new List<XmlAttributeSpan>(4)).Add(attribute);
+    public IReadOnlyList<XmlElementSpan> Children => _children ?? [];
+    public IReadOnlyList<XmlAttributeSpan> Attributes => _attributes ?? [];
+    internal void SetChildren(XmlElementSpan[] children) => _children = children;
+    internal void SetAttributes(XmlAttributeSpan[] attributes) => _attributes = attributes;
 
     public string LocalName => _colon < 0 ? _name : _name[(_colon + 1)..];
     public string? Prefix => _colon < 0 ? null : _name[.._colon];
@@ -105,8 +103,8 @@ public sealed class XmlElementSpan
         while (stack.Count > 0)
         {
             var (e, next) = stack.Pop();
-            var children = e.Children;
-            if (next >= children.Count) continue;
+            var children = e._children;
+            if (children is null || next >= children.Length) continue;
             stack.Push((e, next + 1));
             yield return children[next];
             stack.Push((children[next], 0));
