@@ -85,7 +85,7 @@ internal static class AssignCommand
             results[0] = ProcessFile(ctx, inputs[0].Path, inputs[0].Found, settings);
 
         int exit = ExitCode.Ok;
-        var report = new JsonReport();
+        var report = json ? new JsonReport() : null;
         foreach (var r in results)
         {
             if (r.Stdout is { } text) ctx.Out.Write(text);
@@ -96,10 +96,10 @@ internal static class AssignCommand
                 ctx.StdoutStream.Write(bytes);
                 ctx.StdoutStream.Flush();
             }
-            r.Json?.Invoke(report);
+            if (report is not null) r.Json?.Invoke(report);
             exit = Math.Max(exit, r.Exit);
         }
-        if (json) ctx.Out.Write(report.ToJson());
+        if (report is not null) ctx.Out.Write(report.ToJson());
         if (inputs.Count > 1 || inputs.Any(i => i.Found))
         {
             int checkedFiles = results.Count(r => r.Status == FileStatus.Checked), skipped = results.Count(r => r.Status == FileStatus.Skipped);

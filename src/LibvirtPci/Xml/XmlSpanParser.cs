@@ -564,16 +564,17 @@ public static class XmlSpanParser
 
     /// <summary>
     /// One string per distinct name or short value, per thread (what XmlNameTable does for
-    /// XmlReader): open addressing over a power-of-two table, full after 4,096 entries.
+    /// XmlReader): open addressing over a power-of-two table that doubles when half full and
+    /// stops taking new strings at 4,096 (a batch's vocabulary is far smaller).
     /// </summary>
     private sealed class StringTable
     {
         [ThreadStatic] private static StringTable? t_table;
         public static StringTable ForThisThread => t_table ??= new StringTable();
 
-        private const int Capacity = 8192;
-        private readonly string?[] _entries = new string?[Capacity];
-        private readonly int[] _hashes = new int[Capacity];
+        private const int MaxCount = 4096;
+        private string?[] _entries = new string?[256];
+        private int[] _hashes = new int[256];
         private int _count;
 
         public string Get(ReadOnlySpan<char> span)
@@ -581,19 +582,36 @@ public static class XmlSpanParser
             int hash = 5381;
             foreach (char c in span) hash = (hash * 33) ^ c;
             hash &= int.MaxValue;
-            for (int i = hash & (Capacity - 1); ; i = (i + 1) & (Capacity - 1))
+            int mask = _entries.Length - 1;
+            for (int i = hash & mask; ; i = (i + 1) & mask)
             {
                 var entry = _entries[i];
                 if (entry is null)
                 {
                     var s = span.ToString();
-                    if (_count >= Capacity / 2) return s;
+                    if (_count >= MaxCount) return s;
                     _entries[i] = s;
                     _hashes[i] = hash;
-                    _count++;
+                    if (++_count * 2 > _entries.Length) Grow();
                     return s;
                 }
                 if (_hashes[i] == hash && span.SequenceEqual(entry)) return entry;
+            }
+        }
+
+        private void Grow()
+        {
+            var (entries, hashes) = (_entries, _hashes);
+            _entries = new string?[entries.Length * 2];
+            _hashes = new int[entries.Length * 2];
+            int mask = _entries.Length - 1;
+            for (int j = 0; j < entries.Length; j++)
+            {
+                if (entries[j] is not { } s) continue;
+                int i = hashes[j] & mask;
+                while (_entries[i] is not null) i = (i + 1) & mask;
+                _entries[i] = s;
+                _hashes[i] = hashes[j];
             }
         }
     }

@@ -10,36 +10,43 @@ public sealed class PackagingTests
         Proc.Run(file, args, workDir ?? Paths.RepoRoot, new Dictionary<string, string?> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
 
     [Fact]
-    public void Packed_tool_installs_from_a_local_folder_and_runs()
+    public void Packed_tool_installs_the_native_binary_on_linux_x64_and_the_jit_fallback_runs_too()
     {
         using var dir = new TempDir();
         var feed = Path.Combine(dir.Path, "feed");
-        var tools = Path.Combine(dir.Path, "tools");
-        var pack = Run("dotnet", null, "pack", "src/LibvirtPci.Cli", "-c", "Release", "-o", feed, "-nologo");
+        var pack = Run("bash", null, "tools/pack-tool.sh", feed);
         Assert.True(pack.Code == 0, pack.Out + pack.Err);
         Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.0*.nupkg"));             // the pointer package
-        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.linux-x64.*.nupkg"));    // ReadyToRun code for linux-x64
+        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.linux-x64.*.nupkg"));    // NativeAOT for linux-x64
+        Assert.Single(Directory.GetFiles(feed, "LibvirtPci.Tool.any.*.nupkg"));          // framework-dependent fallback
 
-        var install = Run("dotnet", dir.Path, "tool", "install", "LibvirtPci.Tool", "--tool-path", tools, "--add-source", feed);
-        Assert.True(install.Code == 0, install.Out + install.Err);
-
-        var exe = Path.Combine(tools, "libvirt-pci");
-        var version = Run(exe, dir.Path, "--version");
-        Assert.Equal(0, version.Code);
-        Assert.Contains(LibvirtPci.Cli.Commands.Version, version.Out);
-        var assign = Run(exe, dir.Path, Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"));
-        Assert.Equal(0, assign.Code);
-        Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", assign.Out);
+        foreach (var (package, native) in new[] { ("LibvirtPci.Tool", true), ("LibvirtPci.Tool.any", false) })
+        {
+            var tools = Path.Combine(dir.Path, package);
+            var install = Run("dotnet", dir.Path, "tool", "install", package, "--tool-path", tools, "--add-source", feed);
+            Assert.True(install.Code == 0, install.Out + install.Err);
+            var exe = Path.Combine(tools, "libvirt-pci");
+            // What runs: the NativeAOT ELF itself, or the apphost of a JIT-started tool (which has a .dll beside it in the store).
+            var dlls = Directory.GetFiles(Path.Combine(tools, ".store"), "libvirt-pci.dll", SearchOption.AllDirectories);
+            Assert.Equal(native, dlls.Length == 0);
+            var version = Run(exe, dir.Path, "--version");
+            Assert.Equal(0, version.Code);
+            Assert.Contains(LibvirtPci.Cli.Commands.Version, version.Out);
+            var assign = Run(exe, dir.Path, Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"));
+            Assert.Equal(0, assign.Code);
+            Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", assign.Out);
+        }
     }
 
     [Fact]
-    public void Publish_gives_an_executable_named_libvirt_pci()
+    public void Publish_gives_a_native_executable_named_libvirt_pci()
     {
         using var dir = new TempDir();
         var publish = Run("dotnet", null, "publish", "src/LibvirtPci.Cli", "-c", "Release", "-o", dir.Path, "-nologo");
         Assert.True(publish.Code == 0, publish.Out + publish.Err);
         var exe = Path.Combine(dir.Path, "libvirt-pci");
         Assert.True(File.Exists(exe));
+        Assert.False(File.Exists(Path.Combine(dir.Path, "libvirt-pci.dll"))); // NativeAOT: no managed assembly to JIT
         var lint = Run(exe, dir.Path, "lint", Path.Combine(Paths.Fixtures, "bad", "duplicate-address.xml"));
         Assert.Equal(1, lint.Code);
         Assert.Contains("LP301", lint.Err);
