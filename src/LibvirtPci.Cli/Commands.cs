@@ -46,7 +46,7 @@ Exit codes: 0 nothing to do / done, 1 --check found changes, 2 invalid input or 
     {
         var outWriter = new StreamWriter(stdout, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var ctx = new CommandContext(stdout, outWriter, stderr, stdin);
-        var app = new CommandLineApplication
+        var app = new CommandLineApplication(new StreamConsole(outWriter, stderr))
         {
             Name = "libvirt-pci",
             FullName = "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",

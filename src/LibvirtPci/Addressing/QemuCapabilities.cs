@@ -16,7 +16,7 @@ public enum QemuCap
     Vga,
     Rtl8139,
     E1000,
-    VirtioNet,
+    VirtioNet, // keep last: Latest is every value up to here
 }
 
 /// <summary>
@@ -26,13 +26,19 @@ public enum QemuCap
 /// </summary>
 public sealed class QemuCapabilities
 {
-    private readonly HashSet<QemuCap> _caps;
+    // One bit per capability (no enum reflection at startup, a test is a mask).
+    private readonly ulong _caps;
 
-    public QemuCapabilities(IEnumerable<QemuCap> caps) => _caps = new HashSet<QemuCap>(caps);
+    public QemuCapabilities(IEnumerable<QemuCap> caps)
+    {
+        foreach (var c in caps) _caps |= 1UL << (int)c;
+    }
 
-    public static QemuCapabilities Latest { get; } = new(Enum.GetValues<QemuCap>());
+    private QemuCapabilities(ulong caps) => _caps = caps;
 
-    public bool Has(QemuCap cap) => _caps.Contains(cap);
+    public static QemuCapabilities Latest { get; } = new((2UL << (int)QemuCap.VirtioNet) - 1);
+
+    public bool Has(QemuCap cap) => (_caps & (1UL << (int)cap)) != 0;
 
     /// <summary>Maps libvirt's QEMU_CAPS_* names (as in its tests); unknown names do not matter here.</summary>
     public static QemuCapabilities FromLibvirtNames(IEnumerable<string> names)

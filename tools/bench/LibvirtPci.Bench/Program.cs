@@ -57,6 +57,16 @@ if (args.FirstOrDefault() == "allocs")
     return 0;
 }
 
+// rewrite N ROUNDS: only the rewrite of one N-device domain, for a profiler.
+if (args.FirstOrDefault() == "rewrite")
+{
+    var domain = DomainDefinition.Parse(SourceText.FromString("big.xml", DomainGenerator.Big(int.Parse(args[1]), "pc")));
+    var sw = Stopwatch.StartNew();
+    for (int round = 0; round < int.Parse(args[2]); round++) Rewriter.Assign(domain);
+    Console.WriteLine($"{sw.Elapsed.TotalMilliseconds / int.Parse(args[2]):F1} ms per rewrite");
+    return 0;
+}
+
 // parse DIR ROUNDS: only the parser, for a profiler.
 if (args.FirstOrDefault() == "parse")
 {
