@@ -40,13 +40,20 @@ public readonly record struct PciAddress(int Domain, int Bus, int Slot, int Func
     /// <summary>The attributes libvirt writes: <c>type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'</c>.</summary>
     public IEnumerable<(string Name, string Value)> XmlAttributes(bool multifunction)
     {
-        yield return ("type", "pci");
-        yield return ("domain", $"0x{Domain:x4}");
-        yield return ("bus", $"0x{Bus:x2}");
-        yield return ("slot", $"0x{Slot:x2}");
-        yield return ("function", $"0x{Function:x}");
-        if (multifunction) yield return ("multifunction", "on");
+        var domain = Domain == 0 ? "0x0000" : $"0x{Domain:x4}";
+        (string, string)[] attributes = multifunction ? new (string, string)[6] : new (string, string)[5];
+        attributes[0] = ("type", "pci");
+        attributes[1] = ("domain", domain);
+        attributes[2] = ("bus", Hex2[Bus & 0xFF]);
+        attributes[3] = ("slot", Hex2[Slot & 0xFF]);
+        attributes[4] = ("function", Hex1[Function & 0xF]);
+        if (multifunction) attributes[5] = ("multifunction", "on");
+        return attributes;
     }
+
+    // libvirt's spellings of bus/slot (0x00..0xff) and function (0x0..0xf), made once.
+    private static readonly string[] Hex2 = Enumerable.Range(0, 256).Select(i => $"0x{i:x2}").ToArray();
+    private static readonly string[] Hex1 = Enumerable.Range(0, 16).Select(i => $"0x{i:x}").ToArray();
 
     public int CompareTo(PciAddress other)
     {

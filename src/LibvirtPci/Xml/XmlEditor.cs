@@ -61,11 +61,14 @@ public sealed class XmlEditor
     /// <summary>Builds <c>&lt;name a='v' .../&gt;</c> in the file's quote style.</summary>
     public string EmptyElement(string name, IEnumerable<(string Name, string Value)> attributes)
     {
-        var sb = new StringBuilder("<").Append(name);
+        var sb = _scratch.Clear().Append('<').Append(name);
         foreach (var (n, v) in attributes)
             sb.Append(' ').Append(n).Append('=').Append(Quote).Append(XmlSpanDocument.EscapeAttributeValue(v, Quote)).Append(Quote);
         return sb.Append("/>").ToString();
     }
+
+    // Reused for every new element: one string per element, not a builder and its buffer too.
+    private readonly StringBuilder _scratch = new(128);
 
     /// <summary>Indentation for a new child of <paramref name="parent"/>.</summary>
     public string ChildIndent(XmlElementSpan parent)
@@ -202,17 +205,29 @@ public sealed class XmlEditor
         if (_edits.Count == 0) return text;
         // At one offset, pure inserts go before a replacement that starts there (an attribute
         // added to a self-closing tag before the tag is expanded to hold children).
-        var ordered = _edits.OrderBy(e => e.Edit.Start).ThenBy(e => e.Edit.Length == 0 ? 0 : 1).ThenBy(e => e.Order).Select(e => e.Edit).ToList();
-        var sb = new StringBuilder(text.Length + 256);
-        int pos = 0;
+        var ordered = _edits.OrderBy(e => e.Edit.Start).ThenBy(e => e.Edit.Length == 0 ? 0 : 1).ThenBy(e => e.Order).Select(e => e.Edit).ToArray();
+        int length = text.Length, pos = 0;
         foreach (var e in ordered)
         {
             if (e.Start < pos)
                 throw new InvalidOperationException($"overlapping edits at offset {e.Start}");
-            sb.Append(text, pos, e.Start - pos).Append(e.NewText);
+            length += e.NewText.Length - e.Length;
             pos = e.Start + e.Length;
         }
-        sb.Append(text, pos, text.Length - pos);
-        return sb.ToString();
+        // One allocation of the exact size (a 5,000-device domain is ~1.5 MB of text).
+        return string.Create(length, (text, ordered), static (dest, state) =>
+        {
+            var (source, edits) = state;
+            int from = 0;
+            foreach (var e in edits)
+            {
+                source.AsSpan(from, e.Start - from).CopyTo(dest);
+                dest = dest[(e.Start - from)..];
+                e.NewText.AsSpan().CopyTo(dest);
+                dest = dest[e.NewText.Length..];
+                from = e.Start + e.Length;
+            }
+            source.AsSpan(from).CopyTo(dest);
+        });
     }
 }

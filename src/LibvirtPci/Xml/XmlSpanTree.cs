@@ -183,6 +183,7 @@ public sealed class XmlSpanDocument
     /// <summary>Escapes a value for an attribute delimited by <paramref name="quote"/>.</summary>
     public static string EscapeAttributeValue(string value, char quote)
     {
+        if (value.AsSpan().IndexOfAny('&', '<', quote) < 0) return value; // the usual case: nothing to escape
         var sb = new StringBuilder(value.Length + 8);
         foreach (char c in value)
         {

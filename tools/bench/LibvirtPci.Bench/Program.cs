@@ -46,12 +46,15 @@ if (args.FirstOrDefault() == "batch")
     return 0;
 }
 
-// allocs DIR: what a batch --check allocates, by type (the runtime's 100 KB allocation samples).
+// allocs DIR|DEVICES: what rewriting (after parsing) allocates per file, by type (the runtime's 100 KB allocation samples).
 if (args.FirstOrDefault() == "allocs")
 {
-    var sources = Directory.GetFiles(args[1], "*.xml").Select(f => SourceText.FromBytes(f, File.ReadAllBytes(f))).ToList();
+    var sources = int.TryParse(args[1], out int devices)
+        ? Enumerable.Range(0, 20).Select(_ => SourceText.FromString("big.xml", DomainGenerator.Big(devices, "pc"))).ToList()
+        : Directory.GetFiles(args[1], "*.xml").Select(f => SourceText.FromBytes(f, File.ReadAllBytes(f))).ToList();
+    var domains = sources.Select(s => DomainDefinition.Parse(s)).ToList();
     using var listener = new AllocationListener();
-    foreach (var s in sources) Rewriter.Assign(s);
+    foreach (var d in domains) Rewriter.Assign(d);
     foreach (var (type, kb) in listener.ByType.OrderByDescending(kv => kv.Value).Take(25))
         Console.WriteLine($"{kb / sources.Count,8:F1} KB/file  {type}");
     return 0;
@@ -78,7 +81,7 @@ if (args.FirstOrDefault() == "parse")
     return 0;
 }
 
-// quick [SIZES...]: in-process wall time of assign (best of 5) per size, the phases of the
+// quick [SIZES...]: in-process wall time of assign (median of 25) per size, the phases of the
 // largest, and time(max)/time(min). Anything else goes to BenchmarkDotNet.
 if (args.FirstOrDefault() == "quick")
 {
@@ -89,17 +92,21 @@ if (args.FirstOrDefault() == "quick")
     {
         var source = SourceText.FromString($"big{n}.xml", DomainGenerator.Big(n, "pc"));
         Rewriter.Assign(source); // warm up
-        double best = double.MaxValue;
-        for (int i = 0; i < 9; i++)
+        // Median of 25 runs: a shared VM has outliers both ways. GC pauses are reported beside.
+        var runs = new List<(double Ms, double Pause, int Gcs)>();
+        for (int i = 0; i < 25; i++)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
+            var paused = GC.GetTotalPauseDuration();
+            int collections = GC.CollectionCount(0);
             var sw = Stopwatch.StartNew();
             Rewriter.Assign(source);
-            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            runs.Add((sw.Elapsed.TotalMilliseconds, (GC.GetTotalPauseDuration() - paused).TotalMilliseconds, GC.CollectionCount(0) - collections));
         }
+        var median = runs.OrderBy(r => r.Ms).ElementAt(runs.Count / 2);
+        double best = median.Ms, pause = median.Pause;
+        int gcs = median.Gcs;
         times[n] = best;
-        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms");
+        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms median (GC pauses {pause:F1} ms, {gcs} gen0 collections)");
     }
     var largest = SourceText.FromString("big.xml", DomainGenerator.Big(sizes.Max(), "pc"));
     var phases = new List<string>();
