@@ -2,6 +2,9 @@ using LibvirtPci.Tools;
 
 // fuzz [COUNT] [SEED]: mutate the libvirt corpus and our fixtures COUNT times (default 100,000)
 // and check the invariants; failing inputs are written to out/fuzz-failures/. Exit 1 on any.
+// fuzz parser [COUNT] [SEED]: XML-aware mutants, our parser against XmlReader (ParserOracle).
+bool parser = args.FirstOrDefault() == "parser";
+if (parser) args = args[1..];
 int count = args.Length > 0 ? int.Parse(args[0]) : 100_000;
 int seed = args.Length > 1 ? int.Parse(args[1]) : Environment.TickCount;
 var root = AppContext.BaseDirectory;
@@ -9,6 +12,23 @@ while (!File.Exists(Path.Combine(root, "LibvirtPci.sln"))) root = Path.GetDirect
 var seeds = Directory.GetFiles(Path.Combine(root, "..", "shared", "corpus", "libvirt"), "*.xml")
     .Concat(Directory.GetFiles(Path.Combine(root, "fixtures"), "*.xml", SearchOption.AllDirectories))
     .Select(File.ReadAllText).ToList();
+if (parser)
+{
+    var rng = new Random(seed);
+    int intended = 0, disagreements = 0;
+    for (int i = 0; i < count; i++)
+    {
+        var text = ParserOracle.Mutate(rng, seeds[rng.Next(seeds.Count)]);
+        if (ParserOracle.Disagreement(text, out bool isIntended) is not { } why) continue;
+        if (isIntended) { intended++; continue; }
+        var failureDir = Path.Combine(root, "out", "fuzz-failures");
+        Directory.CreateDirectory(failureDir);
+        File.WriteAllText(Path.Combine(failureDir, $"parser-{disagreements}.xml"), text);
+        Console.WriteLine($"parser-{disagreements++}.xml: {why}");
+    }
+    Console.WriteLine($"{count} XML-aware mutants, seed {seed}: {intended} intended differences, {disagreements} disagreements with XmlReader");
+    return disagreements == 0 ? 0 : 1;
+}
 Console.WriteLine($"fuzzing {count} inputs from {seeds.Count} seeds, seed {seed}");
 var started = DateTime.UtcNow;
 var failures = FuzzHarness.Run(seeds, count, seed, i => Console.Error.Write($"\r{i} inputs"));
