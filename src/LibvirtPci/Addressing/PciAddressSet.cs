@@ -67,6 +67,7 @@ public sealed class PciBus
 public sealed class PciAddressSet
 {
     private readonly List<PciBus> _buses = new();
+    private int _firstNotFullBus;
 
     public PciAddressSet(int busCount, bool dryRun, bool pcieToPciBridgeSupported)
     {
@@ -179,7 +180,17 @@ public sealed class PciAddressSet
     private PciAddress NextFree(ConnectFlags flags, int function)
     {
         int fn = function == -1 ? 0 : function;
-        for (int b = 0; b < _buses.Count; b++)
+        int first = 0;
+        if ((flags & ConnectFlags.AggregateSlot) == 0)
+        {
+            // Such a search needs a completely free slot, which a full bus never has again (slots
+            // are never freed and a bus's model is set once): skip the full buses at the front,
+            // so that first fit stays linear over thousands of devices behind bridges.
+            while (_firstNotFullBus < _buses.Count && _buses[_firstNotFullBus].Model is not null && _buses[_firstNotFullBus].LowestFreeSlot() < 0)
+                _firstNotFullBus++;
+            first = _firstNotFullBus;
+        }
+        for (int b = first; b < _buses.Count; b++)
         {
             if (FindOnBus(b, flags, function, ref fn) is { } slot)
                 return new PciAddress(b, slot, fn);

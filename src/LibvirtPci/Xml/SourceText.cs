@@ -69,14 +69,8 @@ public sealed class SourceText
     }
 
     /// <summary>The file's newline: CRLF if its first line break is CRLF, else LF.</summary>
-    public string NewLine
-    {
-        get
-        {
-            int lf = Text.IndexOf('\n');
-            return lf > 0 && Text[lf - 1] == '\r' ? "\r\n" : "\n";
-        }
-    }
+    public string NewLine => _newLine ??= Text.IndexOf('\n') is var lf && lf > 0 && Text[lf - 1] == '\r' ? "\r\n" : "\n";
+    private string? _newLine;
 
     private int[] LineStarts => _lineStarts ??= ComputeLineStarts(Text);
 

@@ -89,14 +89,13 @@ public sealed class XmlEditor
     {
         var nl = NewLine;
         var indent = ChildIndent(parent);
-        var body = Indent(markup, indent);
         var text = Document.Source.Text;
         if (parent.IsSelfClosing)
         {
             // "<memballoon model='virtio'/>" -> "<memballoon model='virtio'>\n  <address/>\n</memballoon>"
             // (only the "/>" is replaced: whitespace inside the tag stays as it was).
             int slash = parent.EndTagStart;
-            var replacement = ">" + nl + body + nl + Document.IndentOf(parent) + "</" + parent.Name + ">";
+            var replacement = Indent(markup, indent, ">" + nl, nl + Document.IndentOf(parent) + "</" + parent.Name + ">");
             Add(new TextEdit(slash, parent.End - slash, replacement));
             return;
         }
@@ -110,11 +109,11 @@ public sealed class XmlEditor
             int lineBreak = lineStart - 1;
             if (text[lineBreak] == '\n' && lineBreak > 0 && text[lineBreak - 1] == '\r') lineBreak--;
             // Content before us ends at the previous line break; put the new lines after it.
-            Add(TextEdit.Insert(lineBreak, nl + body));
+            Add(TextEdit.Insert(lineBreak, Indent(markup, indent, nl)));
         }
         else
         {
-            Add(TextEdit.Insert(at, nl + body + nl + Document.IndentOf(parent)));
+            Add(TextEdit.Insert(at, Indent(markup, indent, nl, nl + Document.IndentOf(parent))));
         }
     }
 
@@ -122,7 +121,7 @@ public sealed class XmlEditor
     public void InsertAfter(XmlElementSpan sibling, string markup)
     {
         var indent = Document.IndentOf(sibling);
-        Add(TextEdit.Insert(sibling.End, NewLine + Indent(markup, indent)));
+        Add(TextEdit.Insert(sibling.End, Indent(markup, indent, NewLine)));
     }
 
     /// <summary>Inserts element markup as a sibling right before <paramref name="sibling"/>, with its indentation.</summary>
@@ -130,7 +129,7 @@ public sealed class XmlEditor
     {
         var indent = Document.IndentOf(sibling);
         if (indent.Length == 0) { Add(TextEdit.Insert(sibling.Start, Indent(markup, "") )); return; }
-        Add(TextEdit.Insert(sibling.Start - indent.Length, Indent(markup, indent) + NewLine));
+        Add(TextEdit.Insert(sibling.Start - indent.Length, Indent(markup, indent, after: NewLine)));
     }
 
     /// <summary>Replaces a whole element (its tags and content) with new markup at the same indentation.</summary>
@@ -186,16 +185,23 @@ public sealed class XmlEditor
         Add(new TextEdit(start, end - start, ""));
     }
 
-    private string Indent(string markup, string indent)
+    private string Indent(string markup, string indent, string before = "", string after = "")
     {
-        var lines = markup.Split('\n');
-        var sb = new StringBuilder();
-        for (int i = 0; i < lines.Length; i++)
+        // One string per edit: the lines of the markup, each indented, between before and after.
+        var sb = _scratch.Clear().Append(before);
+        int start = 0;
+        while (true)
         {
-            if (i > 0) sb.Append(NewLine);
-            sb.Append(indent).Append(lines[i].Replace("\t", IndentUnit));
+            int end = markup.IndexOf('\n', start);
+            var line = markup.AsSpan(start, (end < 0 ? markup.Length : end) - start);
+            if (start > 0) sb.Append(NewLine);
+            sb.Append(indent);
+            for (int tab; (tab = line.IndexOf('\t')) >= 0; line = line[(tab + 1)..]) sb.Append(line[..tab]).Append(IndentUnit);
+            sb.Append(line);
+            if (end < 0) break;
+            start = end + 1;
         }
-        return sb.ToString();
+        return sb.Append(after).ToString();
     }
 
     /// <summary>Applies all edits. Inserts at the same offset keep the order in which they were added.</summary>

@@ -131,6 +131,8 @@ public sealed class XmlSpanDocument
     public (int Line, int Column) Position(XmlElementSpan element) => Source.LineColumn(element.Start);
     public (int Line, int Column) Position(XmlAttributeSpan attribute) => Source.LineColumn(attribute.Start);
 
+    private static readonly string[] Spaces = Enumerable.Range(0, 33).Select(n => new string(' ', n)).ToArray();
+
     /// <summary>The whitespace from the start of the element's line up to its '&lt;' (empty if other text precedes it).</summary>
     public string IndentOf(XmlElementSpan element)
     {
@@ -138,7 +140,9 @@ public sealed class XmlSpanDocument
         int i = element.Start;
         while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')) i--;
         if (i > 0 && text[i - 1] != '\n' && text[i - 1] != '\r') return "";
-        return text[i..element.Start];
+        int length = element.Start - i;
+        // Indentation repeats: the usual all-space ones are shared strings.
+        return length < Spaces.Length && text.AsSpan(i, length).IndexOfAnyExcept(' ') < 0 ? Spaces[length] : text[i..element.Start];
     }
 
     /// <summary>Decodes the five predefined entities and character references (input was validated already).</summary>

@@ -106,36 +106,43 @@ if (args.FirstOrDefault() == "quick")
         double best = median.Ms, pause = median.Pause;
         int gcs = median.Gcs;
         times[n] = best;
-        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms median (GC pauses {pause:F1} ms, {gcs} gen0 collections)");
+        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms median, {best * 1000 / n,5:F1} µs/device (GC pauses {pause:F1} ms, {gcs} gen0 collections)");
     }
-    var largest = SourceText.FromString("big.xml", DomainGenerator.Big(sizes.Max(), "pc"));
-    var phases = new List<string>();
-    T Phase<T>(string name, Func<T> f)
+    foreach (var n in sizes.Distinct().Where(n => n == sizes.Min() || n == sizes.Max()))
     {
-        T r = default!;
-        double best = double.MaxValue;
-        long allocated = 0;
-        for (int i = 0; i < 7; i++)
+        var source = SourceText.FromString("big.xml", DomainGenerator.Big(n, "pc"));
+        var phases = new List<string>();
+        T Phase<T>(string name, Func<T> f)
         {
-            GC.Collect();
-            long bytes = GC.GetAllocatedBytesForCurrentThread();
-            var sw = Stopwatch.StartNew();
-            r = f();
-            best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - bytes;
+            T r = default!;
+            double best = double.MaxValue;
+            long allocated = 0;
+            for (int i = 0; i < 7; i++)
+            {
+                GC.Collect();
+                long bytes = GC.GetAllocatedBytesForCurrentThread();
+                var sw = Stopwatch.StartNew();
+                r = f();
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+                allocated = GC.GetAllocatedBytesForCurrentThread() - bytes;
+            }
+            phases.Add($"{name} {best:F1} ms / {allocated / 1048576.0:F1} MB");
+            return r;
         }
-        phases.Add($"{name} {best:F1} ms / {allocated / 1048576.0:F1} MB");
-        return r;
+        var doc = Phase("parse", () => XmlSpanParser.Parse(source));
+        var domain = Phase("model", () => DomainDefinition.FromDocument(doc));
+        Phase("allocate", () => LibvirtAllocator.Assign(domain));
+        Phase("lint", () => AddressLint.Check(domain));
+        var plan = Phase("rewrite", () => Rewriter.Assign(domain));
+        Phase("reparse", () => DomainDefinition.Parse(SourceText.FromString("x", plan.Text)));
+        Console.WriteLine($"phases at {n} devices (best of 7, after a full GC): " + string.Join(", ", phases));
     }
-    var doc = Phase("parse", () => XmlSpanParser.Parse(largest));
-    var domain = Phase("model", () => DomainDefinition.FromDocument(doc));
-    Phase("allocate", () => LibvirtAllocator.Assign(domain));
-    Phase("lint", () => AddressLint.Check(domain));
-    var plan = Phase("rewrite", () => Rewriter.Assign(domain));
-    Phase("reparse", () => DomainDefinition.Parse(SourceText.FromString("x", plan.Text)));
-    Console.WriteLine($"phases at {sizes.Max()} devices: " + string.Join(", ", phases));
     if (sizes.Length > 1)
-        Console.WriteLine($"ratio time({sizes.Max()})/time({sizes.Min()}) = {times[sizes.Max()] / times[sizes.Min()]:F1} (devices x{(double)sizes.Max() / sizes.Min():F0})");
+    {
+        var ordered = sizes.Distinct().Order().ToArray();
+        Console.WriteLine($"ratio time({sizes.Max()})/time({sizes.Min()}) = {times[sizes.Max()] / times[sizes.Min()]:F1} (devices x{(double)sizes.Max() / sizes.Min():F0})"
+            + (ordered.Length > 2 ? $"; time({ordered[^1]})/time({ordered[^2]}) = {times[ordered[^1]] / times[ordered[^2]]:F1} (devices x{(double)ordered[^1] / ordered[^2]:F1})" : ""));
+    }
     return 0;
 }
 BenchmarkSwitcher.FromAssembly(typeof(AssignBenchmarks).Assembly).Run(args);
