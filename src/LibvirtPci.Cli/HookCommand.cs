@@ -49,12 +49,21 @@ internal static class HookCommand
         return ExitCode.Ok;
     }
 
-    /// <summary>The running binary when it is libvirt-pci itself (apphost or NativeAOT), else the one on PATH.</summary>
-    private static string DefaultCommand()
+    /// <summary>
+    /// The running binary when it is libvirt-pci itself (apphost or NativeAOT), else the one on
+    /// PATH. An installed dotnet tool runs from a versioned folder under the tool path's .store
+    /// (a symlink resolves there); the hook names the tool path's own entry instead, which
+    /// survives `dotnet tool update`.
+    /// </summary>
+    internal static string DefaultCommand(string? self)
     {
-        var self = Environment.ProcessPath;
-        return self is not null && Path.GetFileName(self) == "libvirt-pci" ? self : "libvirt-pci";
+        if (self is null || Path.GetFileName(self) != "libvirt-pci") return "libvirt-pci";
+        int store = self.IndexOf("/.store/", StringComparison.Ordinal);
+        if (store >= 0 && Path.Combine(self[..store], "libvirt-pci") is var entry && File.Exists(entry)) return entry;
+        return self;
     }
+
+    private static string DefaultCommand() => DefaultCommand(Environment.ProcessPath);
 
     private static string? HooksDirectory(CommandContext ctx)
     {

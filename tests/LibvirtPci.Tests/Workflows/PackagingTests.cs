@@ -35,6 +35,15 @@ public sealed class PackagingTests
             var assign = Run(exe, dir.Path, Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"));
             Assert.Equal(0, assign.Code);
             Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", assign.Out);
+
+            // The hook it installs names the tool path's entry, not the versioned binary in .store.
+            var repo = Path.Combine(dir.Path, "repo-" + package);
+            Directory.CreateDirectory(repo);
+            Assert.Equal(0, Run("git", repo, "init", "-q").Code);
+            var hook = Run(exe, repo, "hook", "install");
+            Assert.True(hook.Code == 0, hook.Out + hook.Err);
+            var script = File.ReadAllText(Path.Combine(repo, ".git", "hooks", "pre-commit"));
+            Assert.Contains($"LIBVIRT_PCI=${{LIBVIRT_PCI:-'{exe}'}}", script);
         }
     }
 
