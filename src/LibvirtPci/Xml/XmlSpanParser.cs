@@ -40,8 +40,10 @@ public static class XmlSpanParser
 
         private readonly string _text = source.Text;
         private readonly List<XmlElementSpan> _open = new();
-        // In-scope namespace declarations, innermost last; each element pops what it pushed.
-        private readonly List<(string Prefix, string Uri)> _scope = new();
+        // Namespace bindings in scope: per prefix a stack of URIs (innermost last), and the
+        // prefixes declared, in order, so that each element undoes what it declared.
+        private readonly Dictionary<string, List<string>> _bindings = new(StringComparer.Ordinal);
+        private readonly List<string> _scope = new();
         private readonly List<int> _scopeMarks = new();
         // Attribute names of the current start tag, used once a tag has too many for a linear search.
         private readonly HashSet<string> _attributeNames = new(StringComparer.Ordinal);
@@ -232,7 +234,7 @@ public static class XmlSpanParser
             if (_attributes.Count > 0) el.SetAttributes(_attributes.ToArray());
             ResolveNamespaces(el);
             if (parent is not null) _children[_open.Count - 1].Add(el);
-            if (el.IsSelfClosing) _scope.RemoveRange(declared, _scope.Count - declared);
+            if (el.IsSelfClosing) Undeclare(declared);
             else
             {
                 _open.Add(el);
@@ -325,9 +327,8 @@ public static class XmlSpanParser
                 children.Clear();
             }
             _open.RemoveAt(_open.Count - 1);
-            int mark = _scopeMarks[^1];
+            Undeclare(_scopeMarks[^1]);
             _scopeMarks.RemoveAt(_scopeMarks.Count - 1);
-            _scope.RemoveRange(mark, _scope.Count - mark);
         }
 
         /// <summary>Text up to the next markup: legal characters, well-formed references, no "]]>".</summary>
@@ -406,13 +407,24 @@ public static class XmlSpanParser
                 throw Fail(at, $"the prefix 'xml' and the namespace {XmlNamespace} belong only to each other");
             if (uri == XmlnsNamespace) throw Fail(at, $"the namespace {XmlnsNamespace} cannot be declared");
             if (prefix.Length > 0 && uri.Length == 0) throw Fail(at, $"the prefix '{prefix}' cannot be bound to an empty namespace");
-            _scope.Add((prefix, uri));
+            if (!_bindings.TryGetValue(prefix, out var uris)) _bindings[prefix] = uris = new List<string>(1);
+            uris.Add(uri);
+            _scope.Add(prefix);
+        }
+
+        private void Undeclare(int mark)
+        {
+            for (int i = _scope.Count - 1; i >= mark; i--)
+            {
+                var uris = _bindings[_scope[i]];
+                uris.RemoveAt(uris.Count - 1);
+            }
+            _scope.RemoveRange(mark, _scope.Count - mark);
         }
 
         private string? Lookup(string prefix)
         {
-            for (int i = _scope.Count - 1; i >= 0; i--)
-                if (_scope[i].Prefix == prefix) return _scope[i].Uri;
+            if (_bindings.TryGetValue(prefix, out var uris) && uris.Count > 0) return uris[^1];
             return prefix switch { "" => "", "xml" => XmlNamespace, _ => null };
         }
 

@@ -122,6 +122,10 @@ public sealed class InPlaceWriteTests
         // A 4 MiB attribute value is just data.
         var huge = dir.File("huge.xml", Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")).Replace("<name>q35-web</name>", $"<name>q35-web</name><description x='{new string('y', 4 << 20)}'/>", StringComparison.Ordinal)));
         Assert.InRange(Support.Cli.Run("--check", huge).ExitCode, 0, 1);
+        // 50,000 namespace declarations and 50,000 qualified attributes on one element: lookups stay constant-time.
+        var names = dir.File("names.xml", Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")).Replace("<name>q35-web</name>",
+            "<name>q35-web</name><metadata><m " + string.Concat(Enumerable.Range(0, 50000).Select(i => $"xmlns:p{i}='urn:x:{i}' p{i}:a='{i}' ")) + "/></metadata>", StringComparison.Ordinal)));
+        Assert.InRange(Support.Cli.Run("--check", names).ExitCode, 0, 1);
         // Past 64 MiB the file is refused before it is read.
         var big = Path.Combine(dir.Path, "big.xml");
         using (var fs = File.Create(big)) fs.SetLength(65L << 20);
