@@ -116,7 +116,7 @@ public static class XmlSpanParser
                         break;
                     case "encoding" when version is not null && encoding is null && standalone is null:
                         if (value.ToLowerInvariant() is not ("utf-8" or "utf8" or "us-ascii" or "ascii"))
-                            throw At(nameAt, "LP201", $"encoding '{value}' is not supported; libvirt domain XML is UTF-8");
+                            throw Error(nameAt, "LP201", $"encoding '{value}' is not supported; libvirt domain XML is UTF-8");
                         encoding = value;
                         break;
                     case "standalone" when version is not null && standalone is null:
@@ -149,8 +149,8 @@ public static class XmlSpanParser
         {
             int body = _pos + 4;
             int dashes = _text.IndexOf("--", body, StringComparison.Ordinal);
-            if (dashes < 0) throw Eof();
-            if (Peek(dashes + 2 - _pos) != '>')
+            if (dashes < 0 || dashes + 2 >= _text.Length) throw Eof();
+            if (_text[dashes + 2] != '>')
                 throw Fail(dashes, "'--' is not allowed inside a comment");
             CheckChars(body, dashes);
             _pos = dashes + 3;
@@ -201,7 +201,7 @@ public static class XmlSpanParser
         {
             int start = _pos;
             if (_open.Count >= MaxDepth)
-                throw At(start, "LP205", $"elements nested deeper than {MaxDepth} levels");
+                throw Error(start, "LP205", $"elements nested deeper than {MaxDepth} levels");
             int nameEnd = NameEnd(start + 1, out int colon);
             CheckQName(start + 1, nameEnd, colon);
             var el = new XmlElementSpan { Name = Intern(start + 1, nameEnd), Parent = parent, Start = start };
@@ -556,18 +556,18 @@ public static class XmlSpanParser
         private bool At(string s) => string.CompareOrdinal(_text, _pos, s, 0, s.Length) == 0;
 
         private InputException Fail(int offset, string message) =>
-            offset >= _text.Length ? Eof() : At(offset, "LP200", "malformed XML: " + message);
+            offset >= _text.Length ? Eof() : Error(offset, "LP200", "malformed XML: " + message);
 
         private InputException Eof()
         {
             var what = _open.Count > 0 ? $"; <{_open[^1].Name}> is not closed" : "";
-            return At(_text.Length, "LP200", "malformed XML: unexpected end of input" + what);
+            return Error(_text.Length, "LP200", "malformed XML: unexpected end of input" + what);
         }
 
-        private InputException Doctype(int offset) => At(offset, "LP203",
+        private InputException Doctype(int offset) => Error(offset, "LP203",
             "a DOCTYPE is not allowed in domain XML (refused: no DTD processing, no entity expansion, no external fetch)");
 
-        private InputException At(int offset, string code, string message)
+        private InputException Error(int offset, string code, string message)
         {
             var (line, column) = source.LineColumn(Math.Min(offset, _text.Length));
             return new InputException(source.Name, code, message, line, column);
