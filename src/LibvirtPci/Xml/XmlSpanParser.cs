@@ -264,7 +264,7 @@ public static class XmlSpanParser
             if (IsDuplicate(name)) throw Fail(nameAt, $"'{name}' is a duplicate attribute");
             var value = plain ? Intern(valueStart, valueEnd, 32) : XmlSpanDocument.DecodeAttributeValue(_text[valueStart..valueEnd]);
             _attributes.Add(new XmlAttributeSpan { Name = name, Value = value, Start = nameAt, ValueStart = valueStart, ValueEnd = valueEnd, Quote = quote });
-            if (colon < 0 ? name == "xmlns" : colon - nameAt == 5 && name.StartsWith("xmlns", StringComparison.Ordinal))
+            if (IsNamespaceDeclaration(name))
                 Declare(colon < 0 ? "" : name[6..], value, nameAt);
             else if (colon >= 0)
                 _prefixedAttributes++;
@@ -434,24 +434,21 @@ public static class XmlSpanParser
             if (prefix == "xmlns") throw Fail(el.Start + 1, "an element cannot have the prefix 'xmlns'");
             el.NamespaceUri = Lookup(prefix) ?? throw Fail(el.Start + 1, $"the prefix '{prefix}' is not declared");
             if (_prefixedAttributes == 0) return;
-            var attributes = _attributes;
-            foreach (var a in attributes)
-            {
-                int colon = a.Name.IndexOf(':');
-                if (colon < 0 || a.Name.StartsWith("xmlns:", StringComparison.Ordinal)) continue;
-                if (Lookup(a.Name[..colon]) is null) throw Fail(a.Start, $"the prefix '{a.Name[..colon]}' is not declared");
-            }
-            if (_prefixedAttributes < 2) return;
             // Two prefixes bound to one namespace may not qualify the same local name twice.
-            var seen = new HashSet<(string, string)>();
-            foreach (var a in attributes)
+            var seen = _prefixedAttributes > 1 ? new HashSet<(string, string)>() : null;
+            foreach (var a in _attributes)
             {
                 int colon = a.Name.IndexOf(':');
-                if (colon < 0 || a.Name.StartsWith("xmlns:", StringComparison.Ordinal)) continue;
-                if (!seen.Add((Lookup(a.Name[..colon])!, a.LocalName)))
+                if (colon < 0 || IsNamespaceDeclaration(a.Name)) continue;
+                var uri = Lookup(a.Name[..colon]) ?? throw Fail(a.Start, $"the prefix '{a.Name[..colon]}' is not declared");
+                if (seen is not null && !seen.Add((uri, a.LocalName)))
                     throw Fail(a.Start, $"'{a.Name}' repeats an attribute of the same namespace and name");
             }
         }
+
+        /// <summary>xmlns or xmlns:prefix: declares a namespace, qualifies nothing.</summary>
+        private static bool IsNamespaceDeclaration(string name) =>
+            name.StartsWith("xmlns", StringComparison.Ordinal) && (name.Length == 5 || name[5] == ':');
 
         private void CheckQName(int start, int end, int colon)
         {
