@@ -3,7 +3,6 @@ using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
-using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
@@ -18,7 +17,6 @@ public static class ExitCode
 
 /// <summary>
 /// The command line: thin wiring of options to the library and to <see cref="FileIO"/>.
-/// Builder API only (no reflection), so the NativeAOT binary keeps working.
 /// </summary>
 public static class Commands
 {
@@ -46,113 +44,84 @@ Exit codes: 0 nothing to do / done, 1 --check found changes, 2 invalid input or 
     {
         var outWriter = new StreamWriter(stdout, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var ctx = new CommandContext(stdout, outWriter, stderr, stdin);
-        var app = new CommandLineApplication(new StreamConsole(outWriter, stderr))
+        var app = new CliCommand("libvirt-pci", "Assign PCI addresses as libvirt would.")
         {
-            Name = "libvirt-pci",
-            FullName = "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
-            Out = outWriter,
-            Error = stderr,
-            ExtendedHelpText = AssignHelp,
+            Title = "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
+            Version = Version,
+            ExtendedHelp = AssignHelp,
         };
-        app.HelpOption("-h|--help");
-        app.VersionOption("--version", Version);
-
         var rootAssign = AssignOptions.Add(app);
         app.OnExecute(() => AssignCommand.Execute(ctx, rootAssign));
 
-        app.Command("assign", cmd =>
+        app.Command("assign", "Assign PCI addresses as libvirt would (the default command).", cmd =>
         {
-            cmd.Description = "Assign PCI addresses as libvirt would (the default command).";
-            cmd.ExtendedHelpText = AssignHelp;
-            cmd.HelpOption("-h|--help");
             var opts = AssignOptions.Add(cmd);
             cmd.OnExecute(() => AssignCommand.Execute(ctx, opts));
+        }, AssignHelp);
+
+        app.Command("tree", "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.", cmd =>
+        {
+            var file = cmd.Argument("FILE", "domain XML file, or - for stdin", many: false);
+            cmd.OnExecute(() => TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0]));
         });
 
-        app.Command("tree", cmd =>
+        app.Command("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
         {
-            cmd.Description = "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.";
-            cmd.HelpOption("-h|--help");
-            var file = cmd.Argument("FILE", "domain XML file, or - for stdin");
-            cmd.OnExecute(() => TreeCommand.Execute(ctx, file.Value ?? "-"));
-        });
-
-        app.Command("lint", cmd =>
-        {
-            cmd.Description = "Report problems in the PCI addresses a domain already has (exit 1 on errors).";
-            cmd.ExtendedHelpText = """
+            var files = cmd.Argument("FILE", "domain XML files or directories, or - for stdin");
+            var json = cmd.Option("--json", "machine-readable report on stdout");
+            cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.IsSet));
+        }, """
 
 Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
 have, functions > 0 without multifunction='on' on function 0, PCIe ports on conventional
 PCI buses, repeated chassis/port numbers, duplicate controller indexes.
-""";
-            cmd.HelpOption("-h|--help");
-            var files = cmd.Argument("FILE", "domain XML files or directories, or - for stdin", multipleValues: true);
-            var json = cmd.Option("--json", "machine-readable report on stdout", CommandOptionType.NoValue);
-            cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values.Where(v => v is not null).Select(v => v!).ToList(), json.HasValue()));
-        });
+""");
 
-        app.Command("migrate", cmd =>
+        app.Command("migrate", "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.", cmd =>
         {
-            cmd.Description = "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.";
-            cmd.ExtendedHelpText = """
+            var domains = cmd.Argument("DOMAIN", "domain names");
+            var connect = cmd.Option("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)");
+            var all = cmd.Option("--all", "every defined domain (virsh list --all)");
+            var dryRun = cmd.Option("--dry-run", "show the diffs, define nothing");
+            var backupDir = cmd.Option("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)");
+            var spare = OptionValues.SparePortsOption(cmd);
+            var io = OptionValues.IoReserveOption(cmd);
+            var virshPath = cmd.Option("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
+            cmd.OnExecute(() =>
+            {
+                if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
+                return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value, all.IsSet,
+                    domains.Values, dryRun.IsSet, backupDir.Value, spareValue, mode, virshPath.Value ?? "virsh"));
+            });
+        }, """
 
 For each domain: virsh dumpxml --inactive, record every current PCI address in the domain's
 <metadata> ledger (no address moves), optionally add --spare-ports/--io-reserve, print the
 diff, save the original to --backup-dir, virsh define, dump again and verify every address;
 if define or the verification fails, the original is defined again. Running domains keep
 running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is honoured.
-""";
-            cmd.HelpOption("-h|--help");
-            var domains = cmd.Argument("DOMAIN", "domain names", multipleValues: true);
-            var connect = cmd.Option("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)", CommandOptionType.SingleValue);
-            var all = cmd.Option("--all", "every defined domain (virsh list --all)", CommandOptionType.NoValue);
-            var dryRun = cmd.Option("--dry-run", "show the diffs, define nothing", CommandOptionType.NoValue);
-            var backupDir = cmd.Option("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)", CommandOptionType.SingleValue);
-            var spare = OptionValues.SparePortsOption(cmd);
-            var io = OptionValues.IoReserveOption(cmd);
-            var virshPath = cmd.Option("--virsh <PATH>", "the virsh to run (default: virsh on PATH)", CommandOptionType.SingleValue);
-            cmd.OnExecute(() =>
-            {
-                if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
-                return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
-                    domains.Values.Where(v => v is not null).Select(v => v!).ToList(), dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh"));
-            });
-        });
+""");
 
-        app.Command("hook", hook =>
+        app.Command("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
         {
-            hook.Description = "Install or remove a Git pre-commit hook that checks staged domain XML.";
-            hook.HelpOption("-h|--help");
-            hook.Command("install", cmd =>
+            hook.Command("install", "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.", cmd =>
             {
-                cmd.Description = "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.";
-                cmd.HelpOption("-h|--help");
-                var fix = cmd.Option("--fix", "rewrite and re-stage the staged files instead of failing", CommandOptionType.NoValue);
-                var force = cmd.Option("--force", "replace a pre-commit hook that is not libvirt-pci's", CommandOptionType.NoValue);
-                var command = cmd.Option("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)", CommandOptionType.SingleValue);
-                cmd.OnExecute(() => HookCommand.Install(ctx, fix.HasValue(), force.HasValue(), command.Value()));
+                var fix = cmd.Option("--fix", "rewrite and re-stage the staged files instead of failing");
+                var force = cmd.Option("--force", "replace a pre-commit hook that is not libvirt-pci's");
+                var command = cmd.Option("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)");
+                cmd.OnExecute(() => HookCommand.Install(ctx, fix.IsSet, force.IsSet, command.Value));
             });
-            hook.Command("uninstall", cmd =>
-            {
-                cmd.Description = "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).";
-                cmd.HelpOption("-h|--help");
-                cmd.OnExecute(() => HookCommand.Uninstall(ctx));
-            });
-            hook.OnExecute(() =>
-            {
-                hook.ShowHelp();
-                return ExitCode.InvalidInput;
-            });
+            hook.Command("uninstall", "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).", cmd =>
+                cmd.OnExecute(() => HookCommand.Uninstall(ctx)));
         });
 
         try
         {
-            return app.Execute(args);
+            return app.Execute(args, outWriter);
         }
-        catch (CommandParsingException e)
+        catch (UsageException e)
         {
-            stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see libvirt-pci --help)");
+            stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see {e.Command} --help)");
             return ExitCode.InvalidInput;
         }
     }
