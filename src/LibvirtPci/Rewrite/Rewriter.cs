@@ -97,8 +97,9 @@ public static class Rewriter
         {
             // Stable order by libvirt's device order, so that new controllers precede a new memballoon
             // when both land after the same existing element.
+            var lastOfRank = LastChildOfEachRank(devices);
             foreach (var d in result.Added.OrderBy(d => Array.IndexOf(DeviceOrder, d.Kind)))
-                InsertNew(editor, devices, Markup(editor, result, d), d.Kind);
+                InsertNew(editor, devices, lastOfRank, Markup(editor, result, d), d.Kind);
         }
         else if (result.Added.Count > 0)
         {
@@ -267,16 +268,25 @@ public static class Rewriter
     }
 
     /// <summary>Inserts after the last existing device of the same or an earlier kind (libvirt's order), else first.</summary>
-    private static void InsertNew(XmlEditor editor, XmlElementSpan devices, string markup, string kind)
+    /// <summary>
+    /// For each rank of <see cref="DeviceOrder"/>, the last child of &lt;devices&gt; of that kind:
+    /// found once, so that placing each new device does not walk every device again (thousands
+    /// of new bridges behind thousands of devices made that quadratic).
+    /// </summary>
+    private static XmlElementSpan?[] LastChildOfEachRank(XmlElementSpan devices)
     {
-        int rank = Array.IndexOf(DeviceOrder, kind);
-        XmlElementSpan? after = null;
+        var last = new XmlElementSpan?[DeviceOrder.Length];
         foreach (var c in devices.Children)
-        {
-            if (c.NamespaceUri.Length != 0) continue;
-            int r = Array.IndexOf(DeviceOrder, c.Name);
-            if (r >= 0 && r <= rank) after = c;
-        }
+            if (c.NamespaceUri.Length == 0 && Array.IndexOf(DeviceOrder, c.Name) is >= 0 and var r) last[r] = c;
+        return last;
+    }
+
+    /// <summary>A new device goes after the last existing device of its kind or an earlier kind.</summary>
+    private static void InsertNew(XmlEditor editor, XmlElementSpan devices, XmlElementSpan?[] lastOfRank, string markup, string kind)
+    {
+        XmlElementSpan? after = null;
+        for (int r = Array.IndexOf(DeviceOrder, kind); r >= 0; r--)
+            if (lastOfRank[r] is { } c && (after is null || c.Start > after.Start)) after = c;
         if (after is not null) editor.InsertAfter(after, markup);
         else if (devices.Children.Count > 0) editor.InsertBefore(devices.Children[0], markup);
         else editor.AppendChild(devices, markup);
