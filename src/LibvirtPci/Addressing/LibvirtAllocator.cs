@@ -568,7 +568,7 @@ public sealed class LibvirtAllocator
     private void SetAllMultifunction()
     {
         var all = _inv.IterationOrder().Where(d => d.IsPciPresent).ToList();
-        var byAddress = new Dictionary<PciAddress, PlannedDevice>();
+        var byAddress = new Dictionary<PciAddress, PlannedDevice>(all.Count);
         foreach (var d in all) byAddress.TryAdd(d.Pci, d);
         foreach (var d in all)
         {

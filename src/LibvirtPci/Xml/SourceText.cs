@@ -60,11 +60,10 @@ public sealed class SourceText
     public byte[] Encode(string text)
     {
         if (ReferenceEquals(text, Text) || text == Text) return Bytes;
-        var body = StrictUtf8.GetBytes(text);
-        if (!HasBom) return body;
-        var bytes = new byte[body.Length + 3];
-        bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF;
-        body.CopyTo(bytes, 3);
+        int bom = HasBom ? 3 : 0;
+        var bytes = new byte[bom + StrictUtf8.GetByteCount(text)]; // one exact-size array, BOM included
+        if (HasBom) { bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF; }
+        StrictUtf8.GetBytes(text, bytes.AsSpan(bom));
         return bytes;
     }
 

@@ -209,11 +209,10 @@ public sealed class XmlEditor
     {
         var text = Document.Source.Text;
         if (_edits.Count == 0) return text;
-        // At one offset, pure inserts go before a replacement that starts there (an attribute
-        // added to a self-closing tag before the tag is expanded to hold children).
-        var ordered = _edits.OrderBy(e => e.Edit.Start).ThenBy(e => e.Edit.Length == 0 ? 0 : 1).ThenBy(e => e.Order).Select(e => e.Edit).ToArray();
+        // Sorted in place (a 5,000-device domain has ~10,000 edits: no sort buffers, no copies).
+        _edits.Sort(static (a, b) => ApplyOrder(a, b));
         int length = text.Length, pos = 0;
-        foreach (var e in ordered)
+        foreach (var (e, _) in _edits)
         {
             if (e.Start < pos)
                 throw new InvalidOperationException($"overlapping edits at offset {e.Start}");
@@ -221,11 +220,11 @@ public sealed class XmlEditor
             pos = e.Start + e.Length;
         }
         // One allocation of the exact size (a 5,000-device domain is ~1.5 MB of text).
-        return string.Create(length, (text, ordered), static (dest, state) =>
+        return string.Create(length, (text, _edits), static (dest, state) =>
         {
             var (source, edits) = state;
             int from = 0;
-            foreach (var e in edits)
+            foreach (var (e, _) in edits)
             {
                 source.AsSpan(from, e.Start - from).CopyTo(dest);
                 dest = dest[(e.Start - from)..];
@@ -235,5 +234,17 @@ public sealed class XmlEditor
             }
             source.AsSpan(from).CopyTo(dest);
         });
+    }
+
+    /// <summary>
+    /// By offset; at one offset, pure inserts go before a replacement that starts there (an
+    /// attribute added to a self-closing tag before the tag is expanded to hold children), then
+    /// in the order the edits were made.
+    /// </summary>
+    private static int ApplyOrder((TextEdit Edit, int Order) a, (TextEdit Edit, int Order) b)
+    {
+        int c = a.Edit.Start.CompareTo(b.Edit.Start);
+        if (c == 0) c = (a.Edit.Length == 0 ? 0 : 1).CompareTo(b.Edit.Length == 0 ? 0 : 1);
+        return c != 0 ? c : a.Order.CompareTo(b.Order);
     }
 }

@@ -98,7 +98,7 @@ if (args.FirstOrDefault() == "quick")
         int count = Math.Max(25, 250_000 / n);
         var runs = new List<double>();
         var paused = GC.GetTotalPauseDuration();
-        int collections = GC.CollectionCount(0);
+        int collections = GC.CollectionCount(0), fullCollections = GC.CollectionCount(2);
         var total = Stopwatch.StartNew();
         for (int i = 0; i < count; i++)
         {
@@ -108,9 +108,9 @@ if (args.FirstOrDefault() == "quick")
         }
         double best = total.Elapsed.TotalMilliseconds / count, median = runs.Order().ElementAt(count / 2);
         double pause = (GC.GetTotalPauseDuration() - paused).TotalMilliseconds / count;
-        double gcs = (GC.CollectionCount(0) - collections) / (double)count;
+        double gcs = (GC.CollectionCount(0) - collections) / (double)count, fullGcs = (GC.CollectionCount(2) - fullCollections) / (double)count;
         times[n] = best;
-        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms mean of {count}, {best * 1000 / n,5:F1} µs/device; median {median:F1} ms; per run: GC pauses {pause:F1} ms, {gcs:F1} gen0 collections");
+        Console.WriteLine($"assign {n,5} devices: {best,8:F1} ms mean of {count}, {best * 1000 / n,5:F1} µs/device; median {median:F1} ms; per run: GC pauses {pause:F1} ms, {gcs:F1} collections ({fullGcs:F1} full)");
     }
     foreach (var n in sizes.Distinct().Where(n => n == sizes.Min() || n == sizes.Max()))
     {
