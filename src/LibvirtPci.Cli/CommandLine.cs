@@ -182,7 +182,7 @@ public sealed class CliCommand
             AppendWrapped(help, right, indent: width + 2, column: width + 2);
         }
         if (_commands.Count > 0) help.Append($"\nRun '{Path} COMMAND --help' for more about a command.\n");
-        if (ExtendedHelp is not null) help.Append(ExtendedHelp);
+        if (ExtendedHelp is not null) help.Append(ExtendedHelp).Append(ExtendedHelp.EndsWith('\n') ? "" : "\n");
         return help.ToString();
     }
 

@@ -116,6 +116,9 @@ public sealed class CommandLineTests
         new Probe().Root.Execute(["hook", "install", "-h"], sub);
         Assert.StartsWith("install it\n\nUsage: tool hook install [options] [DIR]\n", sub.ToString());
         Assert.DoesNotContain("--version", sub.ToString());
+
+        var unterminated = new CliCommand("tool", "root") { ExtendedHelp = "\nNo newline at the end." };
+        Assert.EndsWith("\nNo newline at the end.\n", unterminated.Help());
     }
 
     [Fact]
