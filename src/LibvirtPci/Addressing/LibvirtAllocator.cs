@@ -476,15 +476,13 @@ public sealed class LibvirtAllocator
         if ((d.Flags & ConnectFlags.TypesMask) == 0)
             throw _inv.Refuse(d, "LP221", $"{d.Key}: libvirt cannot give this device a PCI address (model '{d.Model}' does not sit on PCI here); remove its <address type='pci'/>");
         var addr = ReserveNextOrRefuse(set, d, d.Flags, function);
-        if (!set.DryRun)
-            d.SetAddress(addr, why ?? FirstFitReason(set, d, addr));
-    }
-
-    private static string FirstFitReason(PciAddressSet set, PlannedDevice d, PciAddress addr)
-    {
-        var bus = set.Buses[addr.Bus].Model?.XmlName() ?? "bus";
-        var needs = PciControllerModels.Describe(d.Flags);
-        return $"first free slot for a {needs} (libvirt first-fit from bus 0): {bus} index {addr.Bus}";
+        if (set.DryRun) return;
+        if (why is not null) d.SetAddress(addr, why);
+        else
+        {
+            var (bus, flags) = (set.Buses[addr.Bus].Model?.XmlName() ?? "bus", d.Flags); // as they are now
+            d.SetAddress(addr, () => $"first free slot for a {PciControllerModels.Describe(flags)} (libvirt first-fit from bus 0): {bus} index {addr.Bus}");
+        }
     }
 
     private void AssignSlots(PciAddressSet set)

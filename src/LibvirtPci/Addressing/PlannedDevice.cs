@@ -45,7 +45,13 @@ public sealed class PlannedDevice
 
     public AddressOrigin Origin { get; set; }
     /// <summary>One sentence on why the device has its address (for --explain and --json).</summary>
-    public string Reason { get; set; } = "";
+    public string Reason
+    {
+        get => _reason ??= _why?.Invoke() ?? "";
+        set => (_reason, _why) = (value, null);
+    }
+    private string? _reason = "";
+    private Func<string>? _why;
 
     public bool IsImplicit => Source is null;
     public bool IsPciController => ControllerType == "pci";
@@ -57,6 +63,16 @@ public sealed class PlannedDevice
         Multifunction = null; // libvirt writes a fresh address: a multifunction it was given is dropped
         Origin = AddressOrigin.Assigned;
         Reason = reason;
+    }
+
+    /// <summary>
+    /// As <see cref="SetAddress(PciAddress, string)"/>, with a reason written only when asked for
+    /// (--explain, --json): a plain run does not format a sentence per device.
+    /// </summary>
+    public void SetAddress(PciAddress addr, Func<string> why)
+    {
+        SetAddress(addr, "");
+        (_reason, _why) = (null, why);
     }
 
     public override string ToString() => $"{Key} {(IsPciPresent ? Pci.ToString() : "-")}";
