@@ -1,3 +1,4 @@
+using CsCheck;
 using LibvirtPci.Cli;
 
 namespace LibvirtPci.Tests.Cli;
@@ -119,6 +120,27 @@ public sealed class CommandLineTests
 
         var unterminated = new CliCommand("tool", "root") { ExtendedHelp = "\nNo newline at the end." };
         Assert.EndsWith("\nNo newline at the end.\n", unterminated.Help());
+    }
+
+    [Fact]
+    public void Any_argument_list_runs_one_handler_or_is_a_usage_error()
+    {
+        string[] words = ["--check", "-l", "--ledger", "--ledger=v", "--check=", "-", "--", "-h", "--version", "hook", "install", "--force", "a.xml", "--nope", "-x", "", "="];
+        Gen.Int[0, words.Length - 1].Select(i => words[i]).Array[0, 8].Sample(args =>
+        {
+            var p = new Probe();
+            try
+            {
+                int code = p.Run(args);
+                bool printed = code == 0 && p.Ran == "" && args.Any(a => a is "-h" or "--version");
+                Assert.True(printed || p.Ran is "root" or "install", string.Join(' ', args));
+                if (p.Ran == "root") Assert.All(p.Files.Values, f => Assert.Contains(f, args));
+            }
+            catch (UsageException)
+            {
+                Assert.Equal("", p.Ran); // nothing ran
+            }
+        }, iter: 5000);
     }
 
     [Fact]
