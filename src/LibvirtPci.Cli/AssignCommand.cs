@@ -55,7 +55,7 @@ internal static class AssignCommand
         bool inPlace = o.InPlace.IsSet, check = o.Check.IsSet, diff = o.Diff.IsSet, json = o.Json.IsSet;
         var inputs = FileIO.Expand(args).ToList();
         if (!OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)) return ExitCode.InvalidInput;
-        string? ledgerPath = o.Ledger.IsSet ? o.Ledger.Value : null;
+        string? ledgerPath = o.Ledger.Value;
         if (ledgerPath is not null && inputs.Count != 1)
         {
             ctx.Err.WriteLine("libvirt-pci: error LP001: --ledger keeps the record of one domain: give exactly one input");
