@@ -110,7 +110,7 @@ public sealed class CliCommand
                 }
                 if (command.Arguments is not { } arguments) throw new UsageException($"{command.Path} takes no argument '{arg}'", command.Path);
                 if (!arguments.Many && arguments.Values.Count == 1) throw new UsageException($"{command.Path} takes one {arguments.Name}", command.Path);
-                command.Arguments.Values.Add(arg);
+                arguments.Values.Add(arg);
                 continue;
             }
             if (arg == "--")
@@ -181,7 +181,7 @@ public sealed class CliCommand
         {
             if (s != section) help.Append($"\n{section = s}:\n");
             help.Append("  ").Append(left.PadRight(width));
-            AppendWrapped(help, right, indent: width + 2, column: width + 2);
+            AppendWrapped(help, right, indent: width + 2);
         }
         if (_commands.Count > 0) help.Append($"\nRun '{Path} COMMAND --help' for more about a command.\n");
         if (ExtendedHelp is not null) help.Append(ExtendedHelp).Append(ExtendedHelp.EndsWith('\n') ? "" : "\n");
@@ -191,8 +191,9 @@ public sealed class CliCommand
     private const int HelpWidth = 100;
 
     /// <summary>Appends <paramref name="text"/> in words, wrapped at <see cref="HelpWidth"/> under a hanging indent.</summary>
-    private static void AppendWrapped(StringBuilder help, string text, int indent, int column)
+    private static void AppendWrapped(StringBuilder help, string text, int indent)
     {
+        int column = indent;
         foreach (var word in text.Split(' '))
         {
             if (column + word.Length + 1 > HelpWidth && column > indent)

@@ -46,24 +46,20 @@ public sealed class SourceText
         return new SourceText(name, bytes, text, bom);
     }
 
-    public static SourceText FromString(string name, string text, bool bom = false)
-    {
-        var body = StrictUtf8.GetBytes(text);
-        if (!bom) return new SourceText(name, body, text, false);
-        var bytes = new byte[body.Length + 3];
-        bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF;
-        body.CopyTo(bytes, 3);
-        return new SourceText(name, bytes, text, true);
-    }
+    public static SourceText FromString(string name, string text, bool bom = false) =>
+        new(name, EncodeUtf8(text, bom), text, bom);
 
     /// <summary>Encodes edited text the way the input was encoded (UTF-8, BOM kept).</summary>
-    public byte[] Encode(string text)
+    public byte[] Encode(string text) =>
+        ReferenceEquals(text, Text) || text == Text ? Bytes : EncodeUtf8(text, HasBom);
+
+    /// <summary>UTF-8 in one exact-size array, the BOM first when asked for.</summary>
+    private static byte[] EncodeUtf8(string text, bool bom)
     {
-        if (ReferenceEquals(text, Text) || text == Text) return Bytes;
-        int bom = HasBom ? 3 : 0;
-        var bytes = new byte[bom + StrictUtf8.GetByteCount(text)]; // one exact-size array, BOM included
-        if (HasBom) { bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF; }
-        StrictUtf8.GetBytes(text, bytes.AsSpan(bom));
+        int start = bom ? 3 : 0;
+        var bytes = new byte[start + StrictUtf8.GetByteCount(text)];
+        if (bom) { bytes[0] = 0xEF; bytes[1] = 0xBB; bytes[2] = 0xBF; }
+        StrictUtf8.GetBytes(text, bytes.AsSpan(start));
         return bytes;
     }
 
