@@ -3,41 +3,42 @@ using LibvirtPci.Domain;
 using LibvirtPci.Passthrough;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
 /// <summary>The options of `assign` (also accepted by the bare `libvirt-pci` command).</summary>
 public sealed class AssignOptions
 {
-    public required CliArguments Files { get; init; }
-    public required CliOption InPlace { get; init; }
-    public required CliOption Check { get; init; }
-    public required CliOption Diff { get; init; }
-    public required CliOption Json { get; init; }
-    public required CliOption Explain { get; init; }
-    public required CliOption LibvirtVersion { get; init; }
-    public required CliOption Stable { get; init; }
-    public required CliOption Ledger { get; init; }
-    public required CliOption SparePorts { get; init; }
-    public required CliOption IoReserve { get; init; }
-    public required CliOption SkipNonDomain { get; init; }
-    public required CliOption StdinName { get; init; }
+    public required Positionals Files { get; init; }
+    public required CommandOption InPlace { get; init; }
+    public required CommandOption Check { get; init; }
+    public required CommandOption Diff { get; init; }
+    public required CommandOption Json { get; init; }
+    public required CommandOption Explain { get; init; }
+    public required CommandOption LibvirtVersion { get; init; }
+    public required CommandOption Stable { get; init; }
+    public required CommandOption Ledger { get; init; }
+    public required CommandOption SparePorts { get; init; }
+    public required CommandOption IoReserve { get; init; }
+    public required CommandOption SkipNonDomain { get; init; }
+    public required CommandOption StdinName { get; init; }
 
-    public static AssignOptions Add(CliCommand app) => new()
+    public static AssignOptions Add(CommandLineApplication app) => new()
     {
-        Files = app.Argument("FILE", "domain XML files or directories (domain files are picked by their root element); - or nothing for stdin"),
-        InPlace = app.Option("-i|--in-place", "rewrite the files themselves (atomic: temp file + rename, mode kept)"),
-        Check = app.Option("--check", "write nothing; exit 1 if an address would be added"),
-        Diff = app.Option("--diff", "write nothing; print a unified diff of what would change"),
-        Json = app.Option("--json", "print a JSON report (every device: address, kept or assigned, and why)"),
-        Explain = app.Option("--explain", "say on stderr why each new address and controller was chosen"),
-        Stable = app.Option("--stable", "start an address ledger in the domain's <metadata> (a domain that has one always uses it): removed devices' slots are not reused, returning devices get their old address, root ports are only appended"),
-        Ledger = app.Option("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)"),
+        Files = app.Files("FILE", "domain XML files or directories (domain files are picked by their root element); - or nothing for stdin"),
+        InPlace = app.Flag("-i|--in-place", "rewrite the files themselves (atomic: temp file + rename, mode kept)"),
+        Check = app.Flag("--check", "write nothing; exit 1 if an address would be added"),
+        Diff = app.Flag("--diff", "write nothing; print a unified diff of what would change"),
+        Json = app.Flag("--json", "print a JSON report (every device: address, kept or assigned, and why)"),
+        Explain = app.Flag("--explain", "say on stderr why each new address and controller was chosen"),
+        Stable = app.Flag("--stable", "start an address ledger in the domain's <metadata> (a domain that has one always uses it): removed devices' slots are not reused, returning devices get their old address, root ports are only appended"),
+        Ledger = app.Valued("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)"),
         SparePorts = OptionValues.SparePortsOption(app),
         IoReserve = OptionValues.IoReserveOption(app),
-        SkipNonDomain = app.Option("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
-        StdinName = app.Option("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
-        LibvirtVersion = app.Option("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)"),
+        SkipNonDomain = app.Flag("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
+        StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
+        LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)"),
     };
 }
 
@@ -47,15 +48,15 @@ internal static class AssignCommand
     {
         var args = o.Files.Values.ToList();
         if (args.Count == 0) args.Add("-");
-        if (o.LibvirtVersion.IsSet && o.LibvirtVersion.Value is not ("9.0" or "9"))
+        if (o.LibvirtVersion.HasValue() && o.LibvirtVersion.Value() is not ("9.0" or "9"))
         {
-            ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version {o.LibvirtVersion.Value} is not supported (known: 9.0)");
+            ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version {o.LibvirtVersion.Value()} is not supported (known: 9.0)");
             return ExitCode.InvalidInput;
         }
-        bool inPlace = o.InPlace.IsSet, check = o.Check.IsSet, diff = o.Diff.IsSet, json = o.Json.IsSet;
+        bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
         if (!OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)) return ExitCode.InvalidInput;
-        string? ledgerPath = o.Ledger.Value;
+        string? ledgerPath = o.Ledger.Value();
         if (ledgerPath is not null && inputs.Count != 1)
         {
             ctx.Err.WriteLine("libvirt-pci: error LP001: --ledger keeps the record of one domain: give exactly one input");
@@ -74,8 +75,8 @@ internal static class AssignCommand
         }
 
         var settings = new FileSettings(
-            new RewriteOptions { Stable = o.Stable.IsSet, SparePorts = spare, IoReserve = ioReserve },
-            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.IsSet, o.SkipNonDomain.IsSet, o.StdinName.Value);
+            new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve },
+            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
         if (inputs.Count > 1)
@@ -178,37 +179,37 @@ internal static class AssignCommand
 /// <summary>Option values shared by assign and migrate.</summary>
 internal static class OptionValues
 {
-    public static bool TryParse(CommandContext ctx, CliOption sparePorts, CliOption ioReserve, out int? spare, out IoReserveMode mode)
+    public static bool TryParse(CommandContext ctx, CommandOption sparePorts, CommandOption ioReserve, out int? spare, out IoReserveMode mode)
     {
         spare = null;
         mode = IoReserveMode.Keep;
-        if (sparePorts.IsSet)
+        if (sparePorts.HasValue())
         {
-            if (!int.TryParse(sparePorts.Value, out var n) || n < 0 || n > 240)
+            if (!int.TryParse(sparePorts.Value(), out var n) || n < 0 || n > 240)
             {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{sparePorts.Value}'");
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{sparePorts.Value()}'");
                 return false;
             }
             spare = n;
         }
-        if (ioReserve.IsSet)
+        if (ioReserve.HasValue())
         {
-            switch (ioReserve.Value)
+            switch (ioReserve.Value())
             {
                 case "off": mode = IoReserveMode.Off; break;
                 case "per-port": mode = IoReserveMode.PerPort; break;
                 case "remove": mode = IoReserveMode.Remove; break;
                 default:
-                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value}'");
+                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value()}'");
                     return false;
             }
         }
         return true;
     }
 
-    public static CliOption SparePortsOption(CliCommand app) =>
-        app.Option("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)");
+    public static CommandOption SparePortsOption(CommandLineApplication app) =>
+        app.Valued("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)");
 
-    public static CliOption IoReserveOption(CliCommand app) =>
-        app.Option("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again");
+    public static CommandOption IoReserveOption(CommandLineApplication app) =>
+        app.Valued("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again");
 }

@@ -1,214 +1,248 @@
 using System.Text;
+using System.Text.RegularExpressions;
+using McMaster.Extensions.CommandLineUtils;
+using McMaster.Extensions.CommandLineUtils.HelpText;
 
 namespace LibvirtPci.Cli;
 
-/// <summary>A usage error: the CLI prints it as <c>libvirt-pci: error LP001: ...</c> and exits 2.</summary>
+/// <summary>A usage error: the CLI prints it as <c>libvirt-pci: error LP001: ...</c> on stderr and exits 2.</summary>
 public sealed class UsageException(string message, string command = "libvirt-pci") : Exception(message)
 {
     /// <summary>The command whose --help explains the usage.</summary>
     public string Command { get; } = command;
 }
 
-/// <summary>
-/// One option: a flag (<c>--check</c>) or an option with a value (<c>--ledger PATH</c>,
-/// <c>--ledger=PATH</c>). Holds what the parse found; a parse builds its commands afresh.
-/// </summary>
-public sealed class CliOption
+/// <summary>The positional arguments of a command, with what follows <c>--</c> (McMaster keeps that apart).</summary>
+public sealed class Positionals(CommandArgument argument, CommandLineApplication command)
 {
-    internal CliOption(string? shortName, string longName, string? valueName, string description) =>
-        (ShortName, LongName, ValueName, Description) = (shortName, longName, valueName, description);
-
-    public string? ShortName { get; }
-    public string LongName { get; }
-    /// <summary>Null for a flag.</summary>
-    public string? ValueName { get; }
-    public string Description { get; }
-    public bool IsSet { get; internal set; }
-    /// <summary>The value given (the last one, if given twice); null for a flag or when absent.</summary>
-    public string? Value { get; internal set; }
-
-    internal string Spelling => (ShortName is null ? "" : ShortName + ", ") + LongName + (ValueName is null ? "" : $" <{ValueName}>");
-}
-
-/// <summary>The positional arguments of a command (files, domain names).</summary>
-public sealed class CliArguments(string name, string description, bool many)
-{
-    public string Name { get; } = name;
-    public string Description { get; } = description;
-    /// <summary>False when the command takes at most one.</summary>
-    public bool Many { get; } = many;
-    public List<string> Values { get; } = [];
+    public IReadOnlyList<string> Values => [.. argument.Values.OfType<string>(), .. command.RemainingArguments];
 }
 
 /// <summary>
-/// The command line, parsed by hand: GNU-style long options anywhere among the arguments,
-/// <c>--</c> ends options, <c>-</c> is an argument (stdin), a subcommand name counts only before
-/// the first argument. It replaced McMaster.Extensions.CommandLineUtils, whose startup (its types,
-/// its value parsers) was about a tenth of a one-file run (README, performance).
+/// McMaster.Extensions.CommandLineUtils (builder API: no reflection, so NativeAOT stays
+/// warning-free) with this tool's conventions where McMaster's defaults differ:
+/// <list type="bullet">
+/// <item>a command name counts only as the first argument (<c>libvirt-pci vm.xml tree</c> is two
+/// files): <see cref="Run"/> picks the command, McMaster parses that command's arguments;</item>
+/// <item>usage errors go to stderr as one <c>LP001</c> line that names the command to ask and, from
+/// McMaster's suggestions, what was probably meant; McMaster's hint and help never reach stdout
+/// unless help was asked for;</item>
+/// <item><c>--</c> ends options; <c>-</c> is an argument (stdin); options may follow arguments;</item>
+/// <item>help in two columns wrapped at 100 (<see cref="HelpLayout"/>).</item>
+/// </list>
 /// </summary>
-public sealed class CliCommand
+public static class CommandLine
 {
-    private readonly List<CliOption> _options = [];
-    private readonly List<CliCommand> _commands = [];
-    private readonly CliCommand? _parent;
-    private Func<int>? _handler;
-
-    public CliCommand(string name, string description) : this(name, description, null) { }
-
-    private CliCommand(string name, string description, CliCommand? parent) => (Name, Description, _parent) = (name, description, parent);
-
-    public string Name { get; }
-    public string Description { get; }
-    /// <summary>Printed after the option list: examples, exit codes, what the command does.</summary>
-    public string? ExtendedHelp { get; init; }
-    /// <summary>The root's title line in --help, and what --version prints.</summary>
-    public string? Title { get; init; }
-    public string? Version { get; init; }
-    public CliArguments? Arguments { get; private set; }
-
-    private string Path => _parent is null ? Name : _parent.Path + " " + Name;
-
-    /// <summary>Adds an option from its spelling: <c>"-i|--in-place"</c> (a flag) or <c>"--ledger &lt;PATH&gt;"</c> (with a value).</summary>
-    public CliOption Option(string template, string description)
+    /// <summary>
+    /// The tool's root: <paramref name="defaultCommand"/> parses every argument list that does not
+    /// start with a command name; <paramref name="commands"/> holds the named commands (its help is
+    /// never shown: the default command's help lists them).
+    /// </summary>
+    public sealed record Root(CommandLineApplication DefaultCommand, CommandLineApplication Commands)
     {
-        string? valueName = null, shortName = null;
-        int space = template.IndexOf(' ');
-        if (space >= 0) (valueName, template) = (template[(space + 1)..].Trim('<', '>'), template[..space]);
-        var names = template.Split('|');
-        if (names.Length == 2) shortName = names[0];
-        var option = new CliOption(shortName, names[^1], valueName, description);
-        _options.Add(option);
-        return option;
-    }
-
-    public CliArguments Argument(string name, string description, bool many = true) => Arguments = new CliArguments(name, description, many);
-
-    public CliCommand Command(string name, string description, Action<CliCommand> configure, string? extendedHelp = null)
-    {
-        var command = new CliCommand(name, description, this) { ExtendedHelp = extendedHelp };
-        configure(command);
-        _commands.Add(command);
-        return command;
-    }
-
-    public void OnExecute(Func<int> handler) => _handler = handler;
-
-    /// <summary>Parses <paramref name="args"/> and runs the command they name; help and version go to <paramref name="stdout"/>.</summary>
-    public int Execute(IReadOnlyList<string> args, TextWriter stdout)
-    {
-        var command = this;
-        bool optionsEnded = false;
-        for (int i = 0; i < args.Count; i++)
+        /// <summary>Call once the commands are added: the default command's help lists them.</summary>
+        public Root Complete(string title)
         {
-            string arg = args[i];
-            if (optionsEnded || arg == "-" || !arg.StartsWith('-'))
+            DefaultCommand.HelpTextGenerator = new HelpLayout(title, Commands.Commands);
+            return this;
+        }
+    }
+
+    /// <summary>A console whose Out collects McMaster's writes (help, version, its hints) until we know whether to show them.</summary>
+    public sealed class BufferedConsole : IConsole
+    {
+        public StringWriter Buffer { get; } = new() { NewLine = "\n" };
+        public TextWriter Out => Buffer;
+        public TextWriter Error => TextWriter.Null;
+        public TextReader In => TextReader.Null;
+        public bool IsInputRedirected => true;
+        public bool IsOutputRedirected => true;
+        public bool IsErrorRedirected => true;
+        public ConsoleColor ForegroundColor { get; set; }
+        public ConsoleColor BackgroundColor { get; set; }
+        public event ConsoleCancelEventHandler? CancelKeyPress { add { } remove { } }
+        public void ResetColor() { }
+    }
+
+    /// <summary>A new command with this tool's conventions; <paramref name="console"/> is shared by the whole tree.</summary>
+    public static CommandLineApplication NewCommand(IConsole console, string name, string description, string? version = null)
+    {
+        var app = new CommandLineApplication(console) { Name = name, Description = description };
+        Configure(app);
+        if (version is not null) app.VersionOption("--version", version).Description = "print the version";
+        return app;
+    }
+
+    /// <summary>A subcommand of <paramref name="parent"/> with the same conventions.</summary>
+    public static CommandLineApplication AddCommand(this CommandLineApplication parent, string name, string description,
+        Action<CommandLineApplication> configure, string? extendedHelp = null) =>
+        parent.Command(name, cmd =>
+        {
+            cmd.Description = description;
+            cmd.ExtendedHelpText = extendedHelp;
+            Configure(cmd);
+            configure(cmd);
+            // A command that only groups others (hook) has nothing to run by itself.
+            if (cmd.Commands.Count > 0 && cmd.Arguments.Count == 0)
+                cmd.OnExecute(new Func<int>(() => throw new UsageException($"{PathOf(cmd)} needs a command: {string.Join(", ", cmd.Commands.Select(c => c.Name))}", PathOf(cmd))));
+        });
+
+    private static void Configure(CommandLineApplication app)
+    {
+        app.AllowArgumentSeparator = true;
+        app.MakeSuggestionsInErrorMessage = true;
+        app.ClusterOptions = false;
+        app.OptionsComparison = StringComparison.Ordinal;
+        app.ResponseFileHandling = ResponseFileHandling.Disabled;
+        app.HelpTextGenerator = HelpLayout.Instance;
+        app.HelpOption("-h|--help").Description = "show this help";
+    }
+
+    public static CommandOption Flag(this CommandLineApplication app, string template, string description) =>
+        app.Option(template, description, CommandOptionType.NoValue);
+
+    public static CommandOption Valued(this CommandLineApplication app, string template, string description) =>
+        app.Option(template, description, CommandOptionType.SingleValue);
+
+    public static Positionals Files(this CommandLineApplication app, string name, string description, bool many = true) =>
+        new(app.Argument(name, description, many), app);
+
+    /// <summary>Runs the command the arguments name; help and version go to <paramref name="stdout"/>.</summary>
+    public static int Run(Root root, IReadOnlyList<string> args, BufferedConsole console, TextWriter stdout)
+    {
+        var (command, rest) = args.Count > 0 && root.Commands.Commands.FirstOrDefault(c => c.Name == args[0]) is { } named
+            ? (named, args.Skip(1).ToArray())
+            : (root.DefaultCommand, args.ToArray());
+        if (command == root.DefaultCommand && args.Count > 0 && MistypedCommand(root, args[0]) is { } near)
+            throw new UsageException($"'{args[0]}' is neither a command nor a file; did you mean '{near}'?", root.DefaultCommand.Name);
+        console.Buffer.GetStringBuilder().Clear(); // McMaster's hint from the probe above
+        try
+        {
+            int code = command.Execute(rest);
+            stdout.Write(console.Buffer.ToString());
+            return code;
+        }
+        catch (CommandParsingException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    /// <summary>A command McMaster thinks <paramref name="word"/> was meant to be, when no file of that name exists.</summary>
+    private static string? MistypedCommand(Root root, string word)
+    {
+        if (word.StartsWith('-') || File.Exists(word) || Directory.Exists(word)) return null;
+        try
+        {
+            root.Commands.Parse(word);
+        }
+        catch (UnrecognizedCommandParsingException e)
+        {
+            return e.NearestMatches.FirstOrDefault();
+        }
+        catch (CommandParsingException)
+        {
+        }
+        return null;
+    }
+
+    private static readonly Regex MissingValue = new("^Missing value for option '(?<name>[^']*)'");
+    private static readonly Regex UnexpectedValue = new("^Unexpected value '(?<value>[^']*)' for option '(?<name>[^']*)'");
+    private static readonly Regex Unrecognized = new("^Unrecognized (?<what>option|command or argument) '(?<arg>[^']*)'");
+
+    /// <summary>McMaster's parse errors, in the wording of this tool's usage errors (pinned to 2.3.0 by CommandLineTests).</summary>
+    private static UsageException Translate(CommandParsingException e)
+    {
+        var command = PathOf(e.Command);
+        var message = e.Message.Split('\n')[0].TrimEnd();
+        if (MissingValue.Match(message) is { Success: true } missing && FindOption(e.Command, missing.Groups["name"].Value) is { } needy)
+            return new UsageException($"option '{Spell(needy)}' needs a value <{needy.ValueName}>", command);
+        if (UnexpectedValue.Match(message) is { Success: true } unexpected && FindOption(e.Command, unexpected.Groups["name"].Value) is { } option)
+            return new UsageException(option.OptionType == CommandOptionType.NoValue
+                ? $"option '{Spell(option)}' takes no value"
+                : $"option '{Spell(option)}' is given twice ('{unexpected.Groups["value"].Value}')", command);
+        if (Unrecognized.Match(message) is { Success: true } unknown)
+        {
+            var arg = unknown.Groups["arg"].Value;
+            var near = e is UnrecognizedCommandParsingException { NearestMatches: var matches } ? matches.FirstOrDefault() : null;
+            var hint = near is null ? "" : $"; did you mean '{(arg.StartsWith('-') && !near.StartsWith('-') ? "--" + near : near)}'?";
+            if (unknown.Groups["what"].Value == "option") return new UsageException($"{command} has no option '{arg}'{hint}", command);
+            if (e.Command.Arguments is [{ MultipleValues: false } single, ..] && single.Values.Count > 0)
+                return new UsageException($"{command} takes one {single.Name}", command);
+            return new UsageException($"{command} takes no argument '{arg}'{hint}", command);
+        }
+        return new UsageException(message, command);
+    }
+
+    private static CommandOption? FindOption(CommandLineApplication app, string name) =>
+        app.GetOptions().FirstOrDefault(o => o.LongName == name || o.ShortName == name || o.SymbolName == name);
+
+    private static string Spell(CommandOption o) => o.LongName is { } l ? "--" + l : "-" + o.ShortName;
+
+    /// <summary>"libvirt-pci hook install": the names from the root down.</summary>
+    public static string PathOf(CommandLineApplication app) => app.Parent is null ? app.Name! : PathOf(app.Parent) + " " + app.Name;
+
+    /// <summary>
+    /// The --help layout: title or description, usage, then arguments, options and commands in two
+    /// columns (descriptions wrapped at 100 columns under their column), then the extended help.
+    /// </summary>
+    /// <param name="title">for the default command: the first line, before its version</param>
+    /// <param name="rootCommands">for the default command: the commands its help lists (they live on <see cref="Root.Commands"/>)</param>
+    public sealed class HelpLayout(string? title = null, IReadOnlyList<CommandLineApplication>? rootCommands = null) : IHelpTextGenerator
+    {
+        public static readonly HelpLayout Instance = new();
+        private const int Width = 100;
+
+        public void Generate(CommandLineApplication app, TextWriter output) => output.Write(Help(app));
+
+        public string Help(CommandLineApplication app)
+        {
+            var commands = rootCommands ?? app.Commands;
+            var path = PathOf(app);
+            var help = new StringBuilder();
+            help.Append(title is null ? $"{app.Description}\n\n" : $"{title} {app.ShortVersionGetter?.Invoke()}".TrimEnd() + "\n\n");
+            var argument = app.Arguments.FirstOrDefault();
+            help.Append($"Usage: {path} [options]{(argument is null ? "" : $" [{argument.Name}{(argument.MultipleValues ? "..." : "")}]")}\n");
+            if (commands.Count > 0) help.Append($"       {path} COMMAND [options] ...\n");
+
+            var rows = new List<(string Section, string Left, string Right)>();
+            foreach (var a in app.Arguments) rows.Add(("Arguments", a.Name!, a.Description ?? ""));
+            foreach (var o in app.Options.Where(o => o.ShowInHelpText))
+                rows.Add(("Options", (o.ShortName is null ? "" : $"-{o.ShortName}, ") + $"--{o.LongName}" + (o.ValueName is null ? "" : $" <{o.ValueName}>"), o.Description ?? ""));
+            foreach (var c in commands) rows.Add(("Commands", c.Name!, c.Description ?? ""));
+            int width = rows.Max(r => r.Left.Length) + 2;
+            string? section = null;
+            foreach (var (s, left, right) in rows)
             {
-                if (!optionsEnded && command.Arguments is not { Values.Count: > 0 } && command.FindCommand(arg) is { } sub)
+                if (s != section) help.Append($"\n{section = s}:\n");
+                help.Append("  ").Append(left.PadRight(width));
+                AppendWrapped(help, right, indent: width + 2);
+            }
+            if (commands.Count > 0) help.Append($"\nRun '{path} COMMAND --help' for more about a command.\n");
+            if (app.ExtendedHelpText is { } extended) help.Append(extended).Append(extended.EndsWith('\n') ? "" : "\n");
+            return help.ToString();
+        }
+
+        /// <summary>Appends <paramref name="text"/> in words, wrapped at <see cref="Width"/> under a hanging indent.</summary>
+        private static void AppendWrapped(StringBuilder help, string text, int indent)
+        {
+            int column = indent;
+            foreach (var word in text.Split(' '))
+            {
+                if (column + word.Length + 1 > Width && column > indent)
                 {
-                    command = sub;
-                    continue;
+                    help.Append('\n').Append(' ', indent);
+                    column = indent;
                 }
-                if (command.Arguments is not { } arguments) throw new UsageException($"{command.Path} takes no argument '{arg}'", command.Path);
-                if (!arguments.Many && arguments.Values.Count == 1) throw new UsageException($"{command.Path} takes one {arguments.Name}", command.Path);
-                arguments.Values.Add(arg);
-                continue;
+                else if (column > indent)
+                {
+                    help.Append(' ');
+                    column++;
+                }
+                help.Append(word);
+                column += word.Length;
             }
-            if (arg == "--")
-            {
-                optionsEnded = true;
-                continue;
-            }
-            if (arg is "-h" or "--help")
-            {
-                stdout.Write(command.Help());
-                return ExitCode.Ok;
-            }
-            if (arg == "--version" && command.Version is { } version)
-            {
-                stdout.Write(version + "\n");
-                return ExitCode.Ok;
-            }
-            int equals = arg.StartsWith("--", StringComparison.Ordinal) ? arg.IndexOf('=') : -1;
-            string name = equals < 0 ? arg : arg[..equals];
-            var option = command.FindOption(name) ?? throw new UsageException($"{command.Path} has no option '{name}'", command.Path);
-            option.IsSet = true;
-            if (option.ValueName is null)
-            {
-                if (equals >= 0) throw new UsageException($"option '{name}' takes no value", command.Path);
-                continue;
-            }
-            if (equals >= 0) option.Value = arg[(equals + 1)..];
-            else if (i + 1 < args.Count) option.Value = args[++i];
-            else throw new UsageException($"option '{name}' needs a value <{option.ValueName}>", command.Path);
+            help.Append('\n');
         }
-        if (command._handler is null)
-            throw new UsageException($"{command.Path} needs a command: {string.Join(", ", command._commands.Select(c => c.Name))}", command.Path);
-        return command._handler();
-    }
-
-    private CliOption? FindOption(string name)
-    {
-        foreach (var o in _options)
-            if (o.LongName == name || o.ShortName == name) return o;
-        return null;
-    }
-
-    private CliCommand? FindCommand(string name)
-    {
-        foreach (var c in _commands)
-            if (c.Name == name) return c;
-        return null;
-    }
-
-    /// <summary>The --help text: usage, arguments, options and commands in two columns, then the extended help.</summary>
-    public string Help()
-    {
-        var help = new StringBuilder();
-        help.Append(_parent is null && Title is not null ? $"{Title} {Version}\n\n" : $"{Description}\n\n");
-        string arguments = Arguments is null ? "" : $" [{Arguments.Name}{(Arguments.Many ? "..." : "")}]";
-        help.Append($"Usage: {Path} [options]{arguments}\n");
-        if (_commands.Count > 0) help.Append($"       {Path} COMMAND [options] ...\n");
-
-        var rows = new List<(string Section, string Left, string Right)>();
-        if (Arguments is not null) rows.Add(("Arguments", Arguments.Name, Arguments.Description));
-        rows.Add(("Options", "-h, --help", "show this help"));
-        if (Version is not null) rows.Add(("Options", "--version", "print the version"));
-        foreach (var o in _options) rows.Add(("Options", o.Spelling, o.Description));
-        foreach (var c in _commands) rows.Add(("Commands", c.Name, c.Description));
-        int width = rows.Max(r => r.Left.Length) + 2;
-        string? section = null;
-        foreach (var (s, left, right) in rows)
-        {
-            if (s != section) help.Append($"\n{section = s}:\n");
-            help.Append("  ").Append(left.PadRight(width));
-            AppendWrapped(help, right, indent: width + 2);
-        }
-        if (_commands.Count > 0) help.Append($"\nRun '{Path} COMMAND --help' for more about a command.\n");
-        if (ExtendedHelp is not null) help.Append(ExtendedHelp).Append(ExtendedHelp.EndsWith('\n') ? "" : "\n");
-        return help.ToString();
-    }
-
-    private const int HelpWidth = 100;
-
-    /// <summary>Appends <paramref name="text"/> in words, wrapped at <see cref="HelpWidth"/> under a hanging indent.</summary>
-    private static void AppendWrapped(StringBuilder help, string text, int indent)
-    {
-        int column = indent;
-        foreach (var word in text.Split(' '))
-        {
-            if (column + word.Length + 1 > HelpWidth && column > indent)
-            {
-                help.Append('\n').Append(' ', indent);
-                column = indent;
-            }
-            else if (column > indent)
-            {
-                help.Append(' ');
-                column++;
-            }
-            help.Append(word);
-            column += word.Length;
-        }
-        help.Append('\n');
     }
 }

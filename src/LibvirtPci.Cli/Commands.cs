@@ -3,6 +3,7 @@ using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
@@ -44,32 +45,44 @@ Exit codes: 0 nothing to do / done, 1 --check found changes, 2 invalid input or 
     {
         var outWriter = new StreamWriter(stdout, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var ctx = new CommandContext(stdout, outWriter, stderr, stdin);
-        var app = new CliCommand("libvirt-pci", "Assign PCI addresses as libvirt would.")
+        var console = new CommandLine.BufferedConsole();
+        try
         {
-            Title = "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
-            Version = Version,
-            ExtendedHelp = AssignHelp,
-        };
+            return CommandLine.Run(Build(ctx, console), args, console, outWriter);
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see {e.Command} --help)");
+            return ExitCode.InvalidInput;
+        }
+    }
+
+    /// <summary>Every command and option of the tool, bound to its handler.</summary>
+    private static CommandLine.Root Build(CommandContext ctx, IConsole console)
+    {
+        var app = CommandLine.NewCommand(console, "libvirt-pci", "Assign PCI addresses as libvirt would.", version: Version);
+        app.ExtendedHelpText = AssignHelp;
         var rootAssign = AssignOptions.Add(app);
         app.OnExecute(() => AssignCommand.Execute(ctx, rootAssign));
 
-        app.Command("assign", "Assign PCI addresses as libvirt would (the default command).", cmd =>
+        var commands = CommandLine.NewCommand(console, "libvirt-pci", "");
+        commands.AddCommand("assign", "Assign PCI addresses as libvirt would (the default command).", cmd =>
         {
             var opts = AssignOptions.Add(cmd);
             cmd.OnExecute(() => AssignCommand.Execute(ctx, opts));
         }, AssignHelp);
 
-        app.Command("tree", "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.", cmd =>
+        commands.AddCommand("tree", "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.", cmd =>
         {
-            var file = cmd.Argument("FILE", "domain XML file, or - for stdin", many: false);
+            var file = cmd.Files("FILE", "domain XML file, or - for stdin", many: false);
             cmd.OnExecute(() => TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0]));
         });
 
-        app.Command("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
+        commands.AddCommand("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
         {
-            var files = cmd.Argument("FILE", "domain XML files or directories, or - for stdin");
-            var json = cmd.Option("--json", "machine-readable report on stdout");
-            cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.IsSet));
+            var files = cmd.Files("FILE", "domain XML files or directories, or - for stdin");
+            var json = cmd.Flag("--json", "machine-readable report on stdout");
+            cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue()));
         }, """
 
 Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
@@ -77,21 +90,21 @@ have, functions > 0 without multifunction='on' on function 0, PCIe ports on conv
 PCI buses, repeated chassis/port numbers, duplicate controller indexes.
 """);
 
-        app.Command("migrate", "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.", cmd =>
+        commands.AddCommand("migrate", "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.", cmd =>
         {
-            var domains = cmd.Argument("DOMAIN", "domain names");
-            var connect = cmd.Option("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)");
-            var all = cmd.Option("--all", "every defined domain (virsh list --all)");
-            var dryRun = cmd.Option("--dry-run", "show the diffs, define nothing");
-            var backupDir = cmd.Option("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)");
+            var domains = cmd.Files("DOMAIN", "domain names");
+            var connect = cmd.Valued("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)");
+            var all = cmd.Flag("--all", "every defined domain (virsh list --all)");
+            var dryRun = cmd.Flag("--dry-run", "show the diffs, define nothing");
+            var backupDir = cmd.Valued("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)");
             var spare = OptionValues.SparePortsOption(cmd);
             var io = OptionValues.IoReserveOption(cmd);
-            var virshPath = cmd.Option("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
+            var virshPath = cmd.Valued("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
             cmd.OnExecute(() =>
             {
                 if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
-                return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value, all.IsSet,
-                    domains.Values, dryRun.IsSet, backupDir.Value, spareValue, mode, virshPath.Value ?? "virsh"));
+                return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
+                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh"));
             });
         }, """
 
@@ -102,28 +115,19 @@ if define or the verification fails, the original is defined again. Running doma
 running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is honoured.
 """);
 
-        app.Command("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
+        commands.AddCommand("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
         {
-            hook.Command("install", "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.", cmd =>
+            hook.AddCommand("install", "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.", cmd =>
             {
-                var fix = cmd.Option("--fix", "rewrite and re-stage the staged files instead of failing");
-                var force = cmd.Option("--force", "replace a pre-commit hook that is not libvirt-pci's");
-                var command = cmd.Option("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)");
-                cmd.OnExecute(() => HookCommand.Install(ctx, fix.IsSet, force.IsSet, command.Value));
+                var fix = cmd.Flag("--fix", "rewrite and re-stage the staged files instead of failing");
+                var force = cmd.Flag("--force", "replace a pre-commit hook that is not libvirt-pci's");
+                var command = cmd.Valued("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)");
+                cmd.OnExecute(() => HookCommand.Install(ctx, fix.HasValue(), force.HasValue(), command.Value()));
             });
-            hook.Command("uninstall", "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).", cmd =>
+            hook.AddCommand("uninstall", "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).", cmd =>
                 cmd.OnExecute(() => HookCommand.Uninstall(ctx)));
         });
-
-        try
-        {
-            return app.Execute(args, outWriter);
-        }
-        catch (UsageException e)
-        {
-            stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see {e.Command} --help)");
-            return ExitCode.InvalidInput;
-        }
+        return new CommandLine.Root(app, commands).Complete(title: "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML");
     }
 }
 

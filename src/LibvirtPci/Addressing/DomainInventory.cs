@@ -285,7 +285,6 @@ public sealed class DomainInventory
     /// <summary>qemuDomainDefAddDefaultDevices for x86.</summary>
     private void AddDefaultDevices()
     {
-        if (Family == MachineFamily.Other) return;
         bool q35 = Family == MachineFamily.Q35;
         if (FindController("usb", 0) is null)
         {
@@ -347,7 +346,6 @@ public sealed class DomainInventory
     /// <summary>virDomainDefAddImplicitControllers: controllers that disks, channels and hostdevs refer to.</summary>
     private void AddImplicitControllers()
     {
-        if (Family == MachineFamily.Other) return;
         AddDiskControllers("scsi", "scsi", 7);
         AddDiskControllers("fdc", "fdc", 2);
         AddDiskControllers("ide", "ide", 4);

@@ -64,8 +64,6 @@ public sealed class LibvirtAllocator
         var added = new List<PlannedDevice>(_inv.Implicit);
         var targets = new Dictionary<PlannedDevice, IReadOnlyList<(string, string)>>();
         var modelNames = new Dictionary<PlannedDevice, string>();
-        if (_inv.Family == MachineFamily.Other)
-            return new AllocationResult { Inventory = _inv, Added = added, ControllerTargets = targets, ControllerModelNames = modelNames };
 
         int maxIdx = _inv.Controllers.Where(c => c.IsPciController).Select(c => c.Index).DefaultIfEmpty(-1).Max();
         int nbuses = maxIdx + 1;

@@ -2,7 +2,8 @@ using LibvirtPci.Xml;
 
 namespace LibvirtPci.Domain;
 
-public enum MachineFamily { I440fx, Q35, Other }
+/// <summary>The machine types the tool handles: libvirt's qemuDomainMachineIsI440FX and qemuDomainMachineIsQ35.</summary>
+public enum MachineFamily { I440fx, Q35 }
 
 public enum Firmware { SeaBios, Ovmf }
 
@@ -31,7 +32,7 @@ public sealed class DomainDefinition
         var type = os?.Element("type");
         Arch = type?.Attr("arch");
         Machine = type?.Attr("machine");
-        Family = ClassifyMachine(Machine, Arch);
+        Family = ClassifyMachine(Machine, Arch) ?? throw Unhandled(document, type);
         Firmware = DetectFirmware(document, os);
         DevicesElement = Root.Element("devices");
         Devices = ReadDevices(DevicesElement);
@@ -53,16 +54,33 @@ public sealed class DomainDefinition
     /// <summary>True for a document whose root is a libvirt &lt;domain&gt; (used to pick files in a tree).</summary>
     public static bool IsDomainRoot(XmlSpanDocument document) => document.Root.Name == "domain" && document.Root.NamespaceUri.Length == 0;
 
-    /// <summary>libvirt's qemuDomainMachineIsQ35 / IsI440FX, applied to what the XML says (default: pc).</summary>
-    public static MachineFamily ClassifyMachine(string? machine, string? arch)
+    /// <summary>
+    /// libvirt's qemuDomainMachineIsQ35 / IsI440FX applied to what the XML says (no machine: libvirt's
+    /// x86 default, pc; RHEL's pc-q35-rhel* and pc-i440fx-rhel*/rhel* included); null for anything else.
+    /// </summary>
+    public static MachineFamily? ClassifyMachine(string? machine, string? arch)
     {
-        if (arch is not null and not ("x86_64" or "i686")) return MachineFamily.Other;
+        if (arch is not null and not ("x86_64" or "i686")) return null;
         if (machine is null) return MachineFamily.I440fx;
         if (machine == "q35" || machine.StartsWith("pc-q35-", StringComparison.Ordinal)) return MachineFamily.Q35;
         if (machine == "pc" || machine.StartsWith("pc-0.", StringComparison.Ordinal) || machine.StartsWith("pc-1.", StringComparison.Ordinal)
             || machine.StartsWith("pc-i440fx-", StringComparison.Ordinal) || machine.StartsWith("rhel", StringComparison.Ordinal))
             return MachineFamily.I440fx;
-        return MachineFamily.Other;
+        return null;
+    }
+
+    /// <summary>
+    /// Machines other than pc and q35 (microvm, isapc, virt, ...) place devices by other rules: refused,
+    /// never guessed (a guess would add a cirrus video to a microvm and exit 0).
+    /// </summary>
+    private static InputException Unhandled(XmlSpanDocument document, XmlElementSpan? type)
+    {
+        var (line, column) = document.Position(type ?? document.Root);
+        var arch = type?.Attr("arch");
+        var message = arch is not null and not ("x86_64" or "i686")
+            ? $"architecture '{arch}' is not handled (x86_64 and i686 only)"
+            : $"machine type '{type?.Attr("machine")}' is not handled (pc and q35 only)";
+        return new InputException(document.Source.Name, "LP227", message, line, column);
     }
 
     private static Firmware DetectFirmware(XmlSpanDocument document, XmlElementSpan? os)

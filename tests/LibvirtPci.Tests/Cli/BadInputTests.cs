@@ -20,6 +20,8 @@ public sealed class BadInputTests
         ["xxe.xml", "LP203", "2:1"],
         ["not-a-domain.xml", "LP204", "1:1"],
         ["invalid-slot.xml", "LP210", "7:"],
+        ["machine-microvm.xml", "LP227", "5:5"],
+        ["arch-aarch64.xml", "LP227", "5:5"],
     };
 
     private static readonly Regex OneMessage = new(@"^\S+:\d+:\d+: error LP\d{3}: [^\n]+\n$");

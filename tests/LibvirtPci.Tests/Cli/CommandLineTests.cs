@@ -1,41 +1,53 @@
 using CsCheck;
 using LibvirtPci.Cli;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Tests.Cli;
 
-/// <summary>The hand-written argument parser: the conventions --help promises, and its usage errors.</summary>
+/// <summary>
+/// The command line on McMaster.Extensions.CommandLineUtils with this tool's conventions: what
+/// --help promises, the usage errors in the tool's words (pinned to McMaster 2.3.0's messages), and
+/// McMaster's "did you mean".
+/// </summary>
 public sealed class CommandLineTests
 {
     private sealed class Probe
     {
-        public readonly CliCommand Root;
-        public readonly CliOption Check, Ledger, Force;
-        public readonly CliArguments Files, HookArgs;
+        public readonly CommandLine.Root Root;
+        public readonly CommandOption Check, Ledger;
+        public CommandOption Force = null!;
+        public readonly Positionals Files;
+        public Positionals HookArgs = null!;
+        public readonly CommandLine.BufferedConsole Console = new();
         public string Ran = "";
 
         public Probe()
         {
-            Root = new CliCommand("tool", "root") { Title = "tool: a probe", Version = "9.9", ExtendedHelp = "\nMore words.\n" };
-            Files = Root.Argument("FILE", "files");
-            Check = Root.Option("--check", "check only");
-            Ledger = Root.Option("-l|--ledger <PATH>", "a ledger file");
-            Root.OnExecute(() => { Ran = "root"; return 0; });
-            CliOption? force = null;
-            CliArguments? hookArgs = null;
-            Root.Command("hook", "hooks", hook =>
-            {
-                hook.Command("install", "install it", install =>
+            var root = CommandLine.NewCommand(Console, "tool", "root", version: "9.9");
+            root.ExtendedHelpText = "\nMore words.\n";
+            Files = root.Files("FILE", "files");
+            Check = root.Flag("--check", "check only");
+            Ledger = root.Valued("-l|--ledger <PATH>", "a ledger file");
+            root.OnExecute(() => { Ran = "root"; return 0; });
+            var commands = CommandLine.NewCommand(Console, "tool", "");
+            commands.AddCommand("hook", "hooks", hook =>
+                hook.AddCommand("install", "install it", install =>
                 {
-                    force = install.Option("--force", "replace a foreign hook");
-                    hookArgs = install.Argument("DIR", "where", many: false);
+                    Force = install.Flag("--force", "replace a foreign hook");
+                    HookArgs = install.Files("DIR", "where", many: false);
                     install.OnExecute(() => { Ran = "install"; return 7; });
-                });
-            });
-            Force = force!;
-            HookArgs = hookArgs!;
+                }));
+            Root = new CommandLine.Root(root, commands).Complete("tool: a probe");
         }
 
-        public int Run(params string[] args) => Root.Execute(args, TextWriter.Null);
+        public int Run(params string[] args) => CommandLine.Run(Root, args, Console, TextWriter.Null);
+
+        public string Output(params string[] args)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, CommandLine.Run(Root, args, Console, output));
+            return output.ToString();
+        }
     }
 
     [Fact]
@@ -44,14 +56,14 @@ public sealed class CommandLineTests
         var p = new Probe();
         Assert.Equal(0, p.Run("a.xml", "--check", "-", "--ledger=x=y", "b.xml"));
         Assert.Equal("root", p.Ran);
-        Assert.True(p.Check.IsSet);
-        Assert.Equal("x=y", p.Ledger.Value);
+        Assert.True(p.Check.HasValue());
+        Assert.Equal("x=y", p.Ledger.Value());
         Assert.Equal(["a.xml", "-", "b.xml"], p.Files.Values);
 
         var q = new Probe();
         q.Run("-l", "--check", "c.xml"); // a value may start with a dash
-        Assert.Equal("--check", q.Ledger.Value);
-        Assert.False(q.Check.IsSet);
+        Assert.Equal("--check", q.Ledger.Value());
+        Assert.False(q.Check.HasValue());
         Assert.Equal(["c.xml"], q.Files.Values);
     }
 
@@ -61,33 +73,42 @@ public sealed class CommandLineTests
         var p = new Probe();
         p.Run("--", "--check", "hook");
         Assert.Equal("root", p.Ran);
-        Assert.False(p.Check.IsSet);
+        Assert.False(p.Check.HasValue());
         Assert.Equal(["--check", "hook"], p.Files.Values);
     }
 
     [Fact]
-    public void A_command_is_recognised_only_before_the_first_argument()
+    public void A_command_is_recognised_only_as_the_first_argument()
     {
         var p = new Probe();
         Assert.Equal(7, p.Run("hook", "install", "--force", "/tmp"));
         Assert.Equal("install", p.Ran);
-        Assert.True(p.Force.IsSet);
+        Assert.True(p.Force.HasValue());
         Assert.Equal(["/tmp"], p.HookArgs.Values);
 
         var q = new Probe();
         q.Run("vm.xml", "hook");
         Assert.Equal("root", q.Ran);
         Assert.Equal(["vm.xml", "hook"], q.Files.Values);
+
+        var r = new Probe();
+        r.Run("--check", "hook", "install");
+        Assert.Equal("root", r.Ran);
+        Assert.Equal(["hook", "install"], r.Files.Values);
     }
 
     [Theory]
     [InlineData("tool has no option '--nope'", "tool", "--nope")]
+    [InlineData("tool has no option '--chek'; did you mean '--check'?", "tool", "--chek")]
+    [InlineData("'hok' is neither a command nor a file; did you mean 'hook'?", "tool", "hok")]
     [InlineData("option '--ledger' needs a value <PATH>", "tool", "--ledger")]
     [InlineData("option '--check' takes no value", "tool", "--check=yes")]
+    [InlineData("option '--ledger' is given twice ('b')", "tool", "-l", "a", "--ledger", "b")]
     [InlineData("tool hook needs a command: install", "tool hook", "hook")]
     [InlineData("tool hook install has no option '--check'", "tool hook install", "hook", "install", "--check")]
     [InlineData("tool hook install takes one DIR", "tool hook install", "hook", "install", "a", "b")]
     [InlineData("tool hook takes no argument 'x'", "tool hook", "hook", "x")]
+    [InlineData("tool hook takes no argument 'instal'; did you mean 'install'?", "tool hook", "hook", "instal")]
     public void Usage_errors_name_the_problem_and_the_command_to_ask(string message, string command, params string[] args)
     {
         var p = new Probe();
@@ -101,25 +122,28 @@ public sealed class CommandLineTests
     public void Help_and_version_print_and_run_nothing()
     {
         var p = new Probe();
-        var help = new StringWriter();
-        Assert.Equal(0, p.Root.Execute(["--check", "--help", "--nope"], help));
+        var help = p.Output("--check", "--help", "--nope");
         Assert.Equal("", p.Ran);
-        Assert.StartsWith("tool: a probe 9.9\n\nUsage: tool [options] [FILE...]\n       tool COMMAND [options] ...\n", help.ToString());
-        Assert.Contains("\n  -l, --ledger <PATH>  a ledger file\n", help.ToString());
-        Assert.Contains("\nCommands:\n  hook                 hooks\n", help.ToString());
-        Assert.EndsWith("\nMore words.\n", help.ToString());
+        Assert.StartsWith("tool: a probe 9.9\n\nUsage: tool [options] [FILE...]\n       tool COMMAND [options] ...\n", help);
+        Assert.Contains("\n  -l, --ledger <PATH>  a ledger file\n", help);
+        Assert.Contains("\nCommands:\n  hook                 hooks\n", help);
+        Assert.EndsWith("\nMore words.\n", help);
 
-        var version = new StringWriter();
-        Assert.Equal(0, new Probe().Root.Execute(["--version"], version));
-        Assert.Equal("9.9\n", version.ToString());
+        Assert.Equal("9.9\n", new Probe().Output("--version"));
 
-        var sub = new StringWriter();
-        new Probe().Root.Execute(["hook", "install", "-h"], sub);
-        Assert.StartsWith("install it\n\nUsage: tool hook install [options] [DIR]\n", sub.ToString());
-        Assert.DoesNotContain("--version", sub.ToString());
+        var sub = new Probe().Output("hook", "install", "-h");
+        Assert.StartsWith("install it\n\nUsage: tool hook install [options] [DIR]\n", sub);
+        Assert.DoesNotContain("--version", sub);
+    }
 
-        var unterminated = new CliCommand("tool", "root") { ExtendedHelp = "\nNo newline at the end." };
-        Assert.EndsWith("\nNo newline at the end.\n", unterminated.Help());
+    [Fact]
+    public void A_usage_error_prints_nothing_on_stdout()
+    {
+        var p = new Probe();
+        var stdout = new StringWriter();
+        foreach (var args in new[] { ["--nope"], ["hok"], ["hook", "x"], new[] { "hook", "install", "a", "b" } })
+            Assert.Throws<UsageException>(() => CommandLine.Run(p.Root, args, p.Console, stdout));
+        Assert.Equal("", stdout.ToString()); // McMaster's own hint ("Specify --help ...") never reaches stdout
     }
 
     [Fact]
@@ -135,6 +159,7 @@ public sealed class CommandLineTests
                 bool printed = code == 0 && p.Ran == "" && args.Any(a => a is "-h" or "--version");
                 Assert.True(printed || p.Ran is "root" or "install", string.Join(' ', args));
                 if (p.Ran == "root") Assert.All(p.Files.Values, f => Assert.Contains(f, args));
+                if (p.Ran == "install") Assert.Equal("hook", args[0]); // a command name counts only first
             }
             catch (UsageException)
             {
@@ -146,11 +171,25 @@ public sealed class CommandLineTests
     [Fact]
     public void Long_descriptions_wrap_under_their_column()
     {
-        var root = new CliCommand("tool", "root");
-        root.Option("--long", string.Join(' ', Enumerable.Repeat("word", 40)));
-        var lines = root.Help().Split('\n').SkipWhile(l => !l.StartsWith("  --long", StringComparison.Ordinal)).TakeWhile(l => l.Length > 0).ToList();
+        var root = CommandLine.NewCommand(new CommandLine.BufferedConsole(), "tool", "root");
+        root.Flag("--long", string.Join(' ', Enumerable.Repeat("word", 40)));
+        var lines = CommandLine.HelpLayout.Instance.Help(root).Split('\n').SkipWhile(l => !l.StartsWith("  --long", StringComparison.Ordinal)).TakeWhile(l => l.Length > 0).ToList();
         Assert.True(lines.Count > 1);
         Assert.All(lines, l => Assert.True(l.Length <= 100, l));
         Assert.All(lines.Skip(1), l => Assert.StartsWith(new string(' ', 14) + "word", l));
+    }
+
+    [Fact]
+    public void The_tools_help_lists_every_command_and_its_usage_errors_go_to_stderr()
+    {
+        var stdout = new MemoryStream();
+        var stderr = new StringWriter();
+        Assert.Equal(0, Commands.Run(["--help"], stdout, stderr));
+        var help = System.Text.Encoding.UTF8.GetString(stdout.ToArray());
+        foreach (var command in new[] { "assign", "tree", "lint", "migrate", "hook" }) Assert.Contains($"\n  {command} ", help);
+        stdout.SetLength(0);
+        Assert.Equal(2, Commands.Run(["migrat", "--all"], stdout, stderr));
+        Assert.Equal(0, stdout.Length);
+        Assert.Equal("libvirt-pci: error LP001: 'migrat' is neither a command nor a file; did you mean 'migrate'? (see libvirt-pci --help)\n", stderr.ToString());
     }
 }

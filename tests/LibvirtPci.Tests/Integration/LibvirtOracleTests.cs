@@ -17,10 +17,10 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
 {
     public const int Domains = 48;
 
-    [Fact]
+    [SkippableFact]
     public void Libvirt_stores_the_addresses_we_predict()
     {
-        if (Sandbox.SkipUnlessAvailable(output)) return;
+        Sandbox.Require();
         var failures = new List<string>();
         int devices = 0, preset = 0;
         for (int seed = 1; seed <= Domains; seed++)
@@ -49,10 +49,10 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_ledger_survives_define_and_dumpxml_and_reassigning_the_dump_changes_nothing()
     {
-        if (Sandbox.SkipUnlessAvailable(output)) return;
+        Sandbox.Require();
         for (int seed = 101; seed <= 110; seed++)
         {
             var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc"));
@@ -67,10 +67,10 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Injected_io_reserve_passes_validate_and_survives_dumpxml()
     {
-        if (Sandbox.SkipUnlessAvailable(output)) return;
+        Sandbox.Require();
         foreach (var file in Directory.GetFiles(Path.Combine(Paths.Fixtures, "ioreserve"), "*.approved.xml").OrderBy(f => f, StringComparer.Ordinal))
         {
             // No /dev/kvm in the sandbox: libvirt refuses type='kvm' at define.
@@ -85,14 +85,14 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(500, "pc")]
     [InlineData(2000, "pc")]
     [InlineData(5000, "pc")]
     [InlineData(2000, "q35")]
     public void Large_domains_behind_bridges_match_libvirt(int devices, string machine)
     {
-        if (Sandbox.SkipUnlessAvailable(output)) return;
+        Sandbox.Require();
         var xml = DomainGenerator.Big(devices, machine);
         var ours = Rewriter.Assign(SourceText.FromString("big.xml", xml)).Text;
         var theirs = Sandbox.Define(xml);

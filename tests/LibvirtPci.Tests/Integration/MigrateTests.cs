@@ -21,10 +21,10 @@ public sealed class MigrateTests(ITestOutputHelper output)
 
     private static Proc.Result Run(string file, params string[] args) => Proc.Run(file, args);
 
-    [Fact]
+    [SkippableFact]
     public void Migrate_all_records_every_address_backs_up_and_rolls_back_a_refused_domain()
     {
-        if (Sandbox.SkipUnlessAvailable(output)) return;
+        Sandbox.Require();
         var uri = Sandbox.Uri;
         using var dir = new TempDir();
         var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");

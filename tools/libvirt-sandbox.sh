@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# libvirt-sandbox.sh — a private libvirtd (the host's libvirt, e.g. Debian 12's 9.0 with its QEMU
+# driver) that the integration tests ask what libvirt stores for a domain XML.
+#
+#   libvirt-sandbox.sh [--validate] [--raw] FILE|-   define under a throw-away name, print
+#                                                    `dumpxml --inactive`, undefine
+#   libvirt-sandbox.sh start | stop | status | uri   manage the daemon (start is idempotent)
+#
+# The daemon runs as root in a mount namespace of its own: /etc/libvirt, /var/lib/libvirt,
+# /run/libvirt, /var/log/libvirt and /var/cache/libvirt are bind-mounted from a state folder, so
+# the host's libvirt (if any) is never touched and the two never meet. QEMU runs as root, TCG,
+# without cgroups, namespaces or a security driver (no libvirt-daemon-system needed).
+#
+# By default the output carries the input's <name> and <uuid> again (or no <uuid> when the input
+# had none), so two runs compare equal; --raw prints libvirt's bytes as they are.
+#
+# Exit: 0 ok; 2 usage; 3 libvirt refused the XML (its message on stderr); 4 the daemon did not
+# start; 5 dumpxml failed.
+# Environment: LIBVIRT_SANDBOX_DIR (state, default /var/tmp/libvirt-pci-sandbox),
+# LIBVIRT_SANDBOX_WAIT (seconds for a first start, which probes QEMU; default 90).
+# Needs: root, util-linux (unshare, flock), libvirtd, virsh, xmlstarlet.
+set -u
+state=${LIBVIRT_SANDBOX_DIR:-/var/tmp/libvirt-pci-sandbox}
+wait_s=${LIBVIRT_SANDBOX_WAIT:-90}
+sock=$state/run/libvirt-sock
+uri="qemu:///system?socket=$sock"
+pidfile=$state/libvirtd.pid
+
+fail() { local code=$1; shift; echo "libvirt-sandbox: $*" >&2; exit "$code"; }
+virsh_() { virsh -q -c "$uri" "$@"; }
+answers() { [ -S "$sock" ] && timeout 10 virsh -q -c "$uri" uri >/dev/null 2>&1; }
+
+running_pid() { # the daemon's pid when the pid file names a live libvirtd
+  local pid
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = libvirtd ] && echo "$pid"
+}
+
+configure() {
+  mkdir -p "$state"/{etc,lib,run,log,cache}
+  printf '%s\n' 'unix_sock_dir = "/run/libvirt"' 'unix_sock_rw_perms = "0700"' 'unix_sock_ro_perms = "0700"' \
+    'auth_unix_rw = "none"' 'auth_unix_ro = "none"' 'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' \
+    > "$state/etc/libvirtd.conf"
+  printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'remember_owner = 0' \
+    'security_driver = "none"' 'namespaces = [ ]' 'cgroup_controllers = [ ]' 'stdio_handler = "file"' \
+    > "$state/etc/qemu.conf"
+  # libvirtd looks up its built-in QEMU user (libvirt-qemu) before it reads qemu.conf and stops
+  # when that user is unknown; the namespace gets passwd/group files that have it.
+  cp /etc/passwd "$state/passwd"; cp /etc/group "$state/group"
+  grep -q '^libvirt-qemu:' "$state/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$state/passwd"
+  grep -q '^libvirt-qemu:' "$state/group" || echo 'libvirt-qemu:x:64055:' >> "$state/group"
+}
+
+start() {
+  answers && return 0
+  [ "$(id -u)" = 0 ] || fail 4 "needs root (a private mount namespace)"
+  command -v libvirtd >/dev/null || [ -x /usr/sbin/libvirtd ] || fail 4 "libvirtd is not installed (apt-get install libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86)"
+  mkdir -p "$state"
+  exec 9>"$state/.lock"
+  flock -w "$wait_s" 9 || fail 4 "$state/.lock is held"
+  if ! answers && ! running_pid >/dev/null; then
+    configure
+    rm -f "$state"/run/libvirt-sock* "$state"/run/libvirt-admin-sock "$pidfile"
+    mkdir -p /etc/libvirt /var/lib/libvirt /run/libvirt /var/log/libvirt /var/cache/libvirt
+    STATE=$state unshare --mount --propagation private /bin/sh -ec '
+      for pair in etc:/etc/libvirt lib:/var/lib/libvirt run:/run/libvirt log:/var/log/libvirt cache:/var/cache/libvirt \
+                  passwd:/etc/passwd group:/etc/group; do
+        mount --bind "$STATE/${pair%%:*}" "${pair#*:}"
+      done
+      exec /usr/sbin/libvirtd --daemon --pid-file "$STATE/libvirtd.pid" --config /etc/libvirt/libvirtd.conf
+    ' </dev/null >>"$state/log/start.log" 2>&1 || fail 4 "libvirtd did not start; see $state/log/start.log"
+  fi
+  local i
+  for ((i = 0; i < wait_s * 4; i++)); do
+    answers && { flock -u 9; return 0; }
+    if [ "$i" -ge 8 ] && ! running_pid >/dev/null; then break; fi
+    sleep 0.25
+  done
+  flock -u 9
+  fail 4 "libvirtd does not answer on $sock; see $state/log/libvirtd.log"
+}
+
+stop() {
+  local pid d i
+  pid=$(running_pid) || { rm -f "$pidfile"; return 0; }
+  if answers; then # guests it started would outlive it
+    for d in $(virsh_ list --name 2>/dev/null); do virsh_ destroy "$d" >/dev/null 2>&1; done
+  fi
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null
+  rm -f "$pidfile"
+}
+
+store() { # FILE VALIDATE RAW: what libvirt stores for FILE
+  local file=$1 validate=$2 raw=$3 name uuid temp out rc
+  command -v xmlstarlet >/dev/null || fail 2 "xmlstarlet is not installed"
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/libvirt-sandbox.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  if [ "$file" = - ]; then cat > "$tmp/in.xml"; else cat -- "$file" > "$tmp/in.xml" || fail 2 "cannot read $file"; fi
+  name=$(xmlstarlet sel -t -v '/domain/name' "$tmp/in.xml" 2>/dev/null) || fail 2 "the input has no /domain/name"
+  uuid=$(xmlstarlet sel -t -v '/domain/uuid' "$tmp/in.xml" 2>/dev/null)
+  start || exit 4
+  # a fresh name and no uuid: tests define in parallel
+  temp=sandbox-$$-$RANDOM$RANDOM
+  xmlstarlet ed -P -d '/domain/uuid' -u '/domain/name' -v "$temp" "$tmp/in.xml" > "$tmp/define.xml" || fail 2 "not XML"
+  if ! out=$(virsh_ define ${validate:+--validate} "$tmp/define.xml" 2>&1 >/dev/null); then
+    printf '%s\n' "$out" >&2; exit 3
+  fi
+  out=$(virsh_ dumpxml --inactive "$temp" 2>&1); rc=$?
+  virsh_ undefine --nvram "$temp" >/dev/null 2>&1 || virsh_ undefine "$temp" >/dev/null 2>&1
+  [ $rc -eq 0 ] || { printf '%s\n' "$out" >&2; exit 5; }
+  if [ -z "$raw" ]; then
+    # back to the input's name (libvirt derives paths such as the NVRAM file from it) and uuid
+    name=$(printf '%s' "$name" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')
+    out=${out//"$temp"/"$name"}
+    if [ -n "$uuid" ]; then out=$(printf '%s\n' "$out" | sed "0,/<uuid>[^<]*<\/uuid>/s//<uuid>$uuid<\/uuid>/")
+    else out=$(printf '%s\n' "$out" | sed '0,/^ *<uuid>[^<]*<\/uuid>$/{//d}'); fi
+  fi
+  printf '%s\n' "$out"
+}
+
+case "${1:-}" in
+  start|--start) start; exit $? ;;
+  stop|--stop) stop; exit 0 ;;
+  status|--status) answers && { echo "answering on $uri"; exit 0; }; echo "not answering"; exit 1 ;;
+  uri|--uri) echo "$uri"; exit 0 ;;
+  ''|-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
+esac
+validate= raw= input= tmp=
+for a in "$@"; do
+  case "$a" in
+    --validate) validate=1 ;;
+    --raw) raw=1 ;;
+    -) input=- ;;
+    -*) fail 2 "unknown option $a" ;;
+    *) [ -z "$input" ] || fail 2 "one input only"; input=$a ;;
+  esac
+done
+[ -n "$input" ] || fail 2 "no input"
+store "$input" "$validate" "$raw"
