@@ -1,29 +1,48 @@
+using System.Text;
+using System.Xml;
+using System.Xml.Linq;
 using LibvirtPci.Stability;
 using LibvirtPci.Xml;
 
 namespace LibvirtPci.Cli;
 
-/// <summary>A sidecar ledger file (--ledger PATH): the same element as in &lt;metadata&gt;, as a document of its own.</summary>
+/// <summary>
+/// A sidecar ledger file (--ledger PATH): the same element as in &lt;metadata&gt;, as a document of
+/// its own. Its bytes are ours, so it is read and written with System.Xml.Linq; it is rewritten
+/// only when its content changes.
+/// </summary>
 public sealed record LedgerFile(AddressLedger Ledger, byte[]? Bytes)
 {
     public static LedgerFile Read(string path)
     {
         if (!File.Exists(path)) return new LedgerFile(new AddressLedger(), null);
         var input = FileIO.Read(path);
-        var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-        if (doc.Root.LocalName != "ledger" || doc.Root.NamespaceUri != AddressLedger.Namespace)
+        XDocument doc;
+        try
         {
-            var (l, c) = doc.Position(doc.Root);
-            throw new InputException(path, "LP402", $"not an address ledger: the root must be <ledger> in {AddressLedger.Namespace}", l, c);
+            doc = XmlDocuments.Parse(SourceText.FromBytes(input.Name, input.Bytes).Text);
         }
-        return new LedgerFile(AddressLedger.Read(doc, doc.Root), input.Bytes);
+        catch (XmlException e)
+        {
+            throw new InputException(path, "LP402", "not an address ledger: " + e.Message, e.LineNumber, e.LinePosition);
+        }
+        var root = doc.Root!;
+        if (root.Name != XName.Get("ledger", AddressLedger.Namespace))
+        {
+            var info = (IXmlLineInfo)root;
+            throw new InputException(path, "LP402", $"not an address ledger: the root must be <ledger> in {AddressLedger.Namespace}", info.LineNumber, info.LinePosition);
+        }
+        return new LedgerFile(AddressLedger.Read(root, path), input.Bytes);
     }
 
     /// <summary>Writes the ledger when its content changed (atomically, like -i).</summary>
     public static void Write(string path, LedgerFile before, AddressLedger ledger)
     {
         if (before.Bytes is not null && ledger.SameAs(before.Ledger)) return;
-        var bytes = System.Text.Encoding.UTF8.GetBytes(ledger.ToMarkup(AddressLedger.DefaultPrefix, '\'').Replace("\t", "  ") + "\n");
+        var text = new StringBuilder();
+        using (var writer = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, IndentChars = "  ", OmitXmlDeclaration = true, NewLineChars = "\n" }))
+            ledger.ToDocument().Save(writer);
+        var bytes = new UTF8Encoding(false).GetBytes(text.Append('\n').ToString());
         if (before.Bytes is null)
         {
             try

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using System.Xml;
+using System.Xml.Linq;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Passthrough;
@@ -148,14 +150,25 @@ internal static class MigrateCommand
         return ExitCode.ChangesNeeded;
     }
 
-    /// <summary>libvirt must have stored exactly our addresses, and the ledger.</summary>
+    /// <summary>
+    /// libvirt must have stored exactly our addresses, and the ledger. What virsh prints is compared
+    /// by meaning (System.Xml.Linq): libvirt re-quotes and re-indents, which is no difference.
+    /// </summary>
     private static string? Verify(RewritePlan plan, byte[] stored, string name)
     {
-        var ours = DomainDefinition.Parse(SourceText.FromString($"{name}.xml", plan.Text));
-        var theirs = DomainDefinition.Parse(SourceText.FromBytes($"{name}.stored.xml", stored));
-        var diff = PciFacts.Diff(PciFacts.Of(ours), PciFacts.Of(theirs));
+        XDocument theirs;
+        try
+        {
+            theirs = XmlDocuments.Parse(Encoding.UTF8.GetString(stored));
+        }
+        catch (XmlException e)
+        {
+            return $"virsh dumpxml printed no XML: {e.Message}";
+        }
+        var diff = PciFacts.Diff(PciFacts.Of(plan.Text), PciFacts.Of(theirs));
         if (diff.Count > 0) return "libvirt stored different PCI addresses: " + string.Join("; ", diff.Take(3));
-        if (AddressLedger.FindInMetadata(theirs) is not { } el || !AddressLedger.Read(theirs.Document, el).SameAs(plan.Ledger))
+        var ledger = theirs.Root?.Element("metadata")?.Element(XName.Get("ledger", AddressLedger.Namespace));
+        if (ledger is null || !AddressLedger.Read(ledger, $"{name}.stored.xml").SameAs(plan.Ledger))
             return "libvirt did not keep the address ledger in <metadata>";
         return null;
     }

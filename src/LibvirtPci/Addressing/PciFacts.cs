@@ -1,44 +1,62 @@
+using System.Globalization;
+using System.Xml.Linq;
 using LibvirtPci.Domain;
+using LibvirtPci.Xml;
 
 namespace LibvirtPci.Addressing;
 
 /// <summary>
 /// The PCI facts of a domain keyed by device identity (never position): every PCI address with
-/// its multifunction flag, and every PCI controller's model and target values. Two domains
-/// that place every device the same have equal facts; used to verify what libvirt stored.
+/// its multifunction flag, and every PCI controller's model and target values. Two domains that
+/// place every device the same have equal facts: used to verify what libvirt stored (migrate) and
+/// to compare documents in tests. Their bytes do not matter, so they are read with System.Xml.Linq.
 /// </summary>
 public static class PciFacts
 {
-    public static SortedDictionary<string, string> Of(DomainDefinition domain)
+    public static SortedDictionary<string, string> Of(string xml) => Of(XmlDocuments.Parse(xml));
+
+    public static SortedDictionary<string, string> Of(XDocument document)
     {
         var facts = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var devices = document.Root?.Element("devices")?.Elements().Where(e => e.Name.Namespace == XNamespace.None).ToList() ?? [];
         // libvirt lists the primary video first; number videos that way so both sides agree.
-        var videos = domain.Devices.Where(d => d.Kind == "video")
-            .OrderBy(d => d.Element.Element("model")?.Attr("primary") == "yes" ? 0 : 1).ToList();
-        foreach (var d in domain.Devices)
+        var videos = devices.Where(d => d.Name.LocalName == "video")
+            .OrderBy(d => d.Element("model")?.Attribute("primary")?.Value == "yes" ? 0 : 1).ToList();
+        var ordinals = new Dictionary<string, int>();
+        foreach (var d in devices)
         {
-            var key = d.Kind == "video" ? $"video#{videos.IndexOf(d)}" : KeyFor(d);
-            if (d.Address.IsPciPresent && d.Kind != "console")
-                facts[key + " @"] = d.Address.Pci + (d.Address.Multifunction == true ? " multi" : "");
-            if (d.ControllerType == "pci")
+            var kind = d.Name.LocalName;
+            ordinals.TryGetValue(kind, out int ordinal);
+            ordinals[kind] = ordinal + 1;
+            var key = kind switch
             {
-                facts[key + " model"] = d.Element.Attr("model") + " " + d.Element.Element("model")?.Attr("name");
-                if (d.Target is { } target)
+                "video" => $"video#{videos.IndexOf(d)}",
+                "controller" or "interface" or "disk" or "hostdev" or "filesystem" or "shmem" => DeviceKeys.KeyOf(new XElementView(d), ordinal),
+                _ => $"{kind}#{ordinal}",
+            };
+            if (kind != "console" && PresentPciAddress(d) is { } address)
+                facts[key + " @"] = address;
+            if (kind == "controller" && d.Attribute("type")?.Value == "pci")
+            {
+                facts[key + " model"] = d.Attribute("model")?.Value + " " + d.Element("model")?.Attribute("name")?.Value;
+                if (d.Element("target") is { } target)
                     facts[key + " target"] = string.Join(",", new[] { "chassis", "port", "chassisNr", "busNr" }
-                        .Select(a => target.Attr(a) is { } v ? $"{a}={PciAddress.ParseNumber(v)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? v}" : null)
+                        .Select(a => target.Attribute(a)?.Value is { } v ? $"{a}={PciAddress.ParseNumber(v)?.ToString(CultureInfo.InvariantCulture) ?? v}" : null)
                         .Where(x => x is not null));
             }
         }
         return facts;
     }
 
-    /// <summary>Controllers by type+index (USB2 companions also by model); keyed devices by identity; the rest by kind and order.</summary>
-    private static string KeyFor(Device d) => d.Kind switch
+    /// <summary>"0000:00:03.0", with " multi" for multifunction='on'; null when not a present PCI address (libvirt: domain, bus and slot not all 0).</summary>
+    private static string? PresentPciAddress(XElement device)
     {
-        "controller" => $"controller/{d.ControllerType}/{d.Index}{(DomainDefinition.IsUsb2Companion(d) ? "/" + d.Element.Attr("model") : "")}",
-        "interface" or "disk" or "hostdev" or "filesystem" or "shmem" => d.Key,
-        _ => $"{d.Kind}#{d.Ordinal}",
-    };
+        if (device.Element("address") is not { } a || a.Attribute("type")?.Value != "pci") return null;
+        int Field(string name) => (int)(PciAddress.ParseNumber(a.Attribute(name)?.Value ?? "0") ?? 0);
+        var address = new PciAddress(Field("domain"), Field("bus"), Field("slot"), Field("function"));
+        if (address.IsEmpty) return null;
+        return address + (a.Attribute("multifunction")?.Value == "on" ? " multi" : "");
+    }
 
     /// <summary>Lines that differ, as "key: expected X | got Y".</summary>
     public static IReadOnlyList<string> Diff(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string> actual)

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Xml;
+using System.Xml.Linq;
 using LibvirtPci.Domain;
 using LibvirtPci.Xml;
 
@@ -34,19 +36,37 @@ public sealed class AddressLedger
     public static XmlElementSpan? FindInMetadata(DomainDefinition domain) =>
         domain.Root.Element("metadata")?.Children.FirstOrDefault(c => c.LocalName == "ledger" && c.NamespaceUri == Namespace);
 
-    /// <summary>Reads and checks a ledger element; any contradiction is an error, never silently dropped.</summary>
-    public static AddressLedger Read(XmlSpanDocument document, XmlElementSpan element)
+    /// <summary>Reads and checks the ledger element of a domain (span tree: the rewrite path); any contradiction is an error, never silently dropped.</summary>
+    public static AddressLedger Read(XmlSpanDocument document, XmlElementSpan element) =>
+        FromEntries(element.Children.Select(child =>
+        {
+            var (line, column) = document.Position(child);
+            return new RawEntry(child.NamespaceUri, child.LocalName, child.Name, child.Attr("key"), child.Attr("address"), document.Source.Name, line, column);
+        }));
+
+    /// <summary>Reads and checks a ledger element read with System.Xml.Linq (a sidecar file, what virsh printed).</summary>
+    public static AddressLedger Read(XElement element, string file) =>
+        FromEntries(element.Elements().Select(child =>
+        {
+            var info = (IXmlLineInfo)child;
+            return new RawEntry(child.Name.NamespaceName, child.Name.LocalName, child.Name.LocalName, child.Attribute("key")?.Value,
+                child.Attribute("address")?.Value, file, info.LineNumber, info.LinePosition);
+        }));
+
+    /// <summary>One entry as written, before it is checked.</summary>
+    private readonly record struct RawEntry(string NamespaceUri, string LocalName, string Name, string? Key, string? Address, string File, int Line, int Column);
+
+    private static AddressLedger FromEntries(IEnumerable<RawEntry> raw)
     {
         var ledger = new AddressLedger();
         var byAddress = new Dictionary<PciAddress, string>();
-        foreach (var child in element.Children)
+        foreach (var child in raw)
         {
-            var (line, col) = document.Position(child);
-            InputException Bad(string message) => new(document.Source.Name, "LP401", "address ledger: " + message, line, col);
+            InputException Bad(string message) => new(child.File, "LP401", "address ledger: " + message, child.Line, child.Column);
             if (child.NamespaceUri != Namespace || child.LocalName is not ("device" or "released"))
                 throw Bad($"unexpected element <{child.Name}> (expected device or released in {Namespace})");
-            var key = child.Attr("key") ?? throw Bad($"<{child.Name}> without key");
-            var text = child.Attr("address") ?? throw Bad($"<{child.Name} key='{key}'> without address");
+            var key = child.Key ?? throw Bad($"<{child.Name}> without key");
+            var text = child.Address ?? throw Bad($"<{child.Name} key='{key}'> without address");
             if (!PciAddress.TryParse(text, out var address))
                 throw Bad($"'{text}' is not a PCI address (expected DDDD:BB:SS.F)");
             if (ledger._entries.ContainsKey(key))
@@ -62,6 +82,16 @@ public sealed class AddressLedger
         }
         return ledger;
     }
+
+    /// <summary>The ledger as a document of its own (the sidecar file): entries sorted as in <see cref="ToMarkup"/>.</summary>
+    public XDocument ToDocument()
+    {
+        XNamespace ns = Namespace;
+        return new XDocument(new XElement(ns + "ledger", new XAttribute(XNamespace.Xmlns + DefaultPrefix, Namespace),
+            Sorted().Select(e => new XElement(ns + (e.Released ? "released" : "device"), new XAttribute("key", e.Key), new XAttribute("address", e.Address.ToString())))));
+    }
+
+    private IEnumerable<LedgerEntry> Sorted() => _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, StringComparer.Ordinal);
 
     /// <summary>Checks remembered addresses against the domain: a present device's bus must exist.</summary>
     public void Validate(DomainDefinition domain, XmlElementSpan? element)
@@ -90,7 +120,7 @@ public sealed class AddressLedger
         if (declareNamespace) sb.Append(" xmlns:").Append(prefix).Append('=').Append(Q(Namespace));
         if (_entries.Count == 0) return sb.Append("/>").ToString();
         sb.Append('>');
-        foreach (var e in _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, StringComparer.Ordinal))
+        foreach (var e in Sorted())
             sb.Append("\n\t<").Append(prefix).Append(e.Released ? ":released" : ":device").Append(" key=").Append(Q(e.Key))
               .Append(" address=").Append(Q(e.Address.ToString())).Append("/>");
         return sb.Append("\n</").Append(prefix).Append(":ledger>").ToString();

@@ -81,8 +81,8 @@ public sealed class MigrateTests(ITestOutputHelper output)
                     Assert.Equal(before[n], now); // restored byte-identical
                     continue;
                 }
-                var old = PciFacts.Of(DomainDefinition.Parse(SourceText.FromString("before", before[n])));
-                var cur = PciFacts.Of(DomainDefinition.Parse(SourceText.FromString("now", now)));
+                var old = PciFacts.Of(before[n]);
+                var cur = PciFacts.Of(now);
                 foreach (var (k, v) in old) Assert.True(cur.TryGetValue(k, out var c) && c == v, $"{n}: {k} was {v}, now {c}");
                 var domain = DomainDefinition.Parse(SourceText.FromString("now", now));
                 var ledger = AddressLedger.Read(domain.Document, AddressLedger.FindInMetadata(domain)!);

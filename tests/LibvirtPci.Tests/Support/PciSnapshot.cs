@@ -11,7 +11,18 @@ public sealed class PciSnapshot
 
     private PciSnapshot(SortedDictionary<string, string> entries) => Entries = entries;
 
-    public static PciSnapshot Of(string name, string text) => new(PciFacts.Of(DomainDefinition.Parse(SourceText.FromString(name, text))));
+    /// <summary>The facts of <paramref name="text"/> (System.Xml.Linq: compared by meaning); <paramref name="name"/> says which side it is in messages.</summary>
+    public static PciSnapshot Of(string name, string text)
+    {
+        try
+        {
+            return new(PciFacts.Of(text));
+        }
+        catch (System.Xml.XmlException e)
+        {
+            throw new InvalidOperationException($"{name}: not XML: {e.Message}", e);
+        }
+    }
 
     /// <summary>Lines that differ, as "key: expected | actual".</summary>
     public IReadOnlyList<string> Diff(PciSnapshot actual) => PciFacts.Diff(Entries, actual.Entries);
