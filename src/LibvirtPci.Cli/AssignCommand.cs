@@ -23,6 +23,7 @@ public sealed class AssignOptions
     public required CommandOption IoReserve { get; init; }
     public required CommandOption SkipNonDomain { get; init; }
     public required CommandOption StdinName { get; init; }
+    public required CommandOption Force { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -38,6 +39,7 @@ public sealed class AssignOptions
         IoReserve = OptionValues.IoReserveOption(app),
         SkipNonDomain = app.Flag("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
         StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
+        Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
         LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)"),
     };
 }
@@ -76,7 +78,7 @@ internal static class AssignCommand
 
         var settings = new FileSettings(
             new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve },
-            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value());
+            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
         if (inputs.Count > 1)
@@ -111,7 +113,7 @@ internal static class AssignCommand
 
     private enum FileStatus { Checked, Skipped, Failed }
 
-    private sealed record FileSettings(RewriteOptions Options, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName);
+    private sealed record FileSettings(RewriteOptions Options, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
 
     /// <summary>
     /// What one file produced: its messages, diff, bytes for stdout, JSON entry (only under --json:
@@ -139,21 +141,29 @@ internal static class AssignCommand
             else
                 foreach (var f in plan.Findings)
                     if (f.Severity >= Severity.Warning) err.Add(f.Format(name));
-            if (s.Check && plan.Findings.Any(f => f.Severity == Severity.Error)) exit = ExitCode.ChangesNeeded;
+            // A result with an error finding (it would not boot, say) is not written: a pipeline into
+            // `virsh define` must stop here, not define a broken domain. --force writes it anyway.
+            bool broken = plan.Findings.Any(f => f.Severity == Severity.Error);
+            bool write = !broken || s.Force;
+            if (broken && !s.Force)
+            {
+                exit = s.Check ? ExitCode.ChangesNeeded : ExitCode.ErrorFinding;
+                if (s.InPlace || s.ToStdout) err.Add($"{name}: not written: the result has errors (fix them, or use --force to write anyway)");
+            }
             if (s.Check && plan.Changed)
             {
-                exit = ExitCode.ChangesNeeded;
+                exit = Math.Max(exit, ExitCode.ChangesNeeded);
                 int count = plan.Devices.Count(d => d.Origin == "assigned");
                 var what = count > 0 ? $"assign {count} PCI address{(count == 1 ? "" : "es")}" : "update the address ledger or the io-reserve passthrough";
                 err.Add($"{name}: would {what} (run: libvirt-pci -i {Quote(name)})");
             }
-            if (s.InPlace && plan.Changed && input.Path is not null)
+            if (s.InPlace && write && plan.Changed && input.Path is not null)
                 FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
-            if (sidecar is not null && plan.Ledger is not null && !s.Check && !s.Diff)
+            if (sidecar is not null && write && plan.Ledger is not null && !s.Check && !s.Diff)
                 LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
             return new FileResult(FileStatus.Checked, plan.Changed, exit,
                 s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
-                s.ToStdout ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices) : null);
+                s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices) : null);
         }
         catch (InputException e)
         {

@@ -14,6 +14,8 @@ public static class ExitCode
     public const int ChangesNeeded = 1;
     public const int InvalidInput = 2;
     public const int VirshFailed = 3;
+    /// <summary>The result has an error finding (e.g. LP601: it would not boot): nothing was written (--force writes anyway).</summary>
+    public const int ErrorFinding = 4;
 }
 
 /// <summary>
@@ -37,8 +39,9 @@ Examples:
   libvirt-pci --check --diff vm.xml           show what would change, exit 1 if anything
   libvirt-pci --json vm.xml                   every device: address, kept/assigned, why
 
-Exit codes: 0 nothing to do / done, 1 --check found changes, 2 invalid input or usage,
-3 virsh failed. Messages: FILE:LINE:COL: error LPnnn: text
+Exit codes: 0 nothing to do / done, 1 --check found changes or errors, 2 invalid input or
+usage, 3 virsh failed, 4 the result has an error finding (e.g. LP601: the domain would not
+boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: text
 """;
 
     public static int Run(string[] args, Stream stdout, TextWriter stderr, Stream? stdin = null)
@@ -100,11 +103,12 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
             var spare = OptionValues.SparePortsOption(cmd);
             var io = OptionValues.IoReserveOption(cmd);
             var virshPath = cmd.Valued("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
+            var force = cmd.Flag("--force", "define even when the new XML has an error finding (e.g. LP601: the domain would not boot)");
             cmd.OnExecute(() =>
             {
                 if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
                 return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
-                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh"));
+                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue()));
             });
         }, """
 

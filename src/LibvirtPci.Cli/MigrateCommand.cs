@@ -50,7 +50,7 @@ public sealed class Virsh(string executable, string? uri)
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -111,6 +111,11 @@ internal static class MigrateCommand
             return ExitCode.InvalidInput;
         }
         foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{prefix} {f.Format(name)}");
+        if (!o.Force && plan.Findings.Any(f => f.Severity == Severity.Error))
+        {
+            ctx.Err.WriteLine($"{prefix} not defined: the new XML has errors (fix them, or use --force to define it anyway)");
+            return ExitCode.ErrorFinding;
+        }
         if (!plan.Changed)
         {
             ctx.Err.WriteLine($"{prefix} already recorded, nothing to change");

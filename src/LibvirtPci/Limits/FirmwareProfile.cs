@@ -4,7 +4,8 @@ namespace LibvirtPci.Limits;
 
 /// <summary>
 /// What a firmware can give PCI bridges of the 64 KiB x86 I/O space, as measured on QEMU 7.2
-/// (../shared/research/qemu-limit.md): SeaBIOS maps 0x1000–0xFFFF (15 windows of 4 KiB),
+/// with real boots (180 during development; FirmwareGroundTruthTests re-boots 14 through
+/// tools/qemu-boot-probe.sh): SeaBIOS maps 0x1000–0xFFFF (15 windows of 4 KiB),
 /// OVMF 0x6000–0xFFFF (10 windows); the chipset's own I/O BARs (AHCI, SMBus on q35) always
 /// take part of one window.
 /// </summary>

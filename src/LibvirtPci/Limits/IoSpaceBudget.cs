@@ -33,7 +33,7 @@ public sealed class IoSpaceAnalysis
 
 /// <summary>
 /// The I/O space budget of a q35 domain (the "14 PCIe slots" problem), from the rules measured
-/// with real QEMU boots (../shared/research/qemu-limit.md). Never a fixed 14: the windows depend
+/// with real QEMU boots (FirmwareGroundTruthTests, tools/qemu-boot-probe.sh). Never a fixed 14: the windows depend
 /// on the firmware, the machine version, what sits behind each port and the io-reserve setting.
 /// Pure: a parsed, addressed domain in, findings out.
 /// </summary>

@@ -1,0 +1,56 @@
+using System.Text;
+using LibvirtPci.Tests.Support;
+
+namespace LibvirtPci.Tests.Cli;
+
+/// <summary>
+/// A result with an error finding (here LP601: 16 e1000e NICs need 16 I/O windows, SeaBIOS has
+/// 14 for bridges, so the domain would not boot) is not written: nothing on stdout, the file
+/// untouched, exit 4, so that `libvirt-pci | virsh define /dev/stdin` stops. --force writes it and
+/// still prints the error.
+/// </summary>
+[Trait("Category", "Cli")]
+public sealed class ErrorFindingTests
+{
+    public static string Unbootable(string name = "unbootable")
+    {
+        var xml = new StringBuilder($"<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>512</memory>\n  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n");
+        for (int i = 0; i < 16; i++)
+            xml.Append($"    <interface type='user'>\n      <mac address='52:54:00:00:01:{i:x2}'/>\n      <model type='e1000e'/>\n    </interface>\n");
+        return xml.Append("  </devices>\n</domain>\n").ToString();
+    }
+
+    [Fact]
+    public void A_filter_writes_nothing_and_exits_4()
+    {
+        var r = Support.Cli.RunWithStdin(Encoding.UTF8.GetBytes(Unbootable()));
+        Assert.Equal(4, r.ExitCode);
+        Assert.Empty(r.StdoutBytes);
+        Assert.Contains("error LP601:", r.Stderr);
+        Assert.Contains("not written: the result has errors", r.Stderr);
+    }
+
+    [Fact]
+    public void In_place_leaves_the_file_alone_and_check_fails()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("vm.xml", Encoding.UTF8.GetBytes(Unbootable()));
+        var before = File.ReadAllBytes(path);
+        var r = Support.Cli.Run("-i", path);
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains($"{path}: not written", r.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(1, Support.Cli.Run("--check", path).ExitCode);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void Force_writes_and_still_prints_the_error()
+    {
+        var r = Support.Cli.RunWithStdin(Encoding.UTF8.GetBytes(Unbootable()), "--force");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("<controller type='pci' index='16' model='pcie-root-port'>", r.Stdout);
+        Assert.Contains("error LP601:", r.Stderr);
+        Assert.DoesNotContain("not written", r.Stderr);
+    }
+}
