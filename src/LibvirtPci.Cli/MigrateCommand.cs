@@ -131,8 +131,12 @@ internal static class MigrateCommand
         Directory.CreateDirectory(backupDir);
         var backup = Path.Combine(backupDir, $"{name}.xml");
         File.WriteAllBytes(backup, dump.Stdout);
-        var temp = Path.Combine(Path.GetTempPath(), $"libvirt-pci-{Environment.ProcessId}-{name}.xml");
-        File.WriteAllBytes(temp, plan.Bytes);
+        // migrate runs as root: the XML handed to virsh goes into a folder only we can enter
+        // (mkdtemp, mode 0700), created afresh, never to a predictable name under /tmp.
+        var privateDir = Directory.CreateTempSubdirectory("libvirt-pci-migrate-");
+        var temp = Path.Combine(privateDir.FullName, "domain.xml");
+        using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            fs.Write(plan.Bytes);
         try
         {
             var define = virsh.Run("define", temp);
@@ -147,7 +151,7 @@ internal static class MigrateCommand
         }
         finally
         {
-            File.Delete(temp);
+            privateDir.Delete(recursive: true);
         }
         var state = virsh.Run("domstate", name).Text.Trim();
         var note = state is "running" or "paused" or "in shutdown" ? $" ({state}: the new XML applies at the next cold boot — shut down, then start)" : "";

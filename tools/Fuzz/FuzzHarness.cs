@@ -102,16 +102,18 @@ public static class FuzzHarness
         return spans;
     }
 
-    /// <summary>Runs the tool on one input and returns the broken invariant, or null.</summary>
-    public static string? Check(byte[] input)
+    /// <summary>Runs the tool on one input and returns the broken invariant, or null; <paramref name="refused"/> when the tool refused the input.</summary>
+    public static string? Check(byte[] input, out bool refused)
     {
         RewritePlan plan;
+        refused = false;
         try
         {
             plan = Rewriter.Assign(SourceText.FromBytes("fuzz.xml", input));
         }
         catch (InputException e)
         {
+            refused = true;
             return e.Code.StartsWith("LP", StringComparison.Ordinal) && e.Code.Length == 5 ? null : $"bad error code {e.Code}";
         }
         catch (Exception e)
@@ -180,17 +182,26 @@ public static class FuzzHarness
         return j == small.Length;
     }
 
-    /// <summary>Fuzzes <paramref name="count"/> inputs; returns the failures (input + reason).</summary>
-    public static List<(byte[] Input, string Reason)> Run(IReadOnlyList<string> seeds, int count, int seed, Action<int>? progress = null)
+    /// <summary>What a run found: the broken invariants (input + reason), and how many inputs the tool refused.</summary>
+    public sealed record Outcome(List<(byte[] Input, string Reason)> Failures, int Refused, int Count)
+    {
+        /// <summary>Share of inputs refused: a run whose mutants the tool nearly all refuses tests only the refusals.</summary>
+        public double RefusedShare => Count == 0 ? 0 : (double)Refused / Count;
+    }
+
+    /// <summary>Fuzzes <paramref name="count"/> inputs.</summary>
+    public static Outcome Run(IReadOnlyList<string> seeds, int count, int seed, Action<int>? progress = null)
     {
         var rng = new Random(seed);
         var failures = new List<(byte[], string)>();
+        int refused = 0;
         for (int i = 0; i < count; i++)
         {
             var input = Mutate(rng, seeds[rng.Next(seeds.Count)]);
-            if (Check(input) is { } why) failures.Add((input, why));
+            if (Check(input, out bool wasRefused) is { } why) failures.Add((input, why));
+            if (wasRefused) refused++;
             if (i % 10000 == 0) progress?.Invoke(i);
         }
-        return failures;
+        return new Outcome(failures, refused, count);
     }
 }

@@ -31,7 +31,8 @@ if (parser)
 }
 Console.WriteLine($"fuzzing {count} inputs from {seeds.Count} seeds, seed {seed}");
 var started = DateTime.UtcNow;
-var failures = FuzzHarness.Run(seeds, count, seed, i => Console.Error.Write($"\r{i} inputs"));
+var outcome = FuzzHarness.Run(seeds, count, seed, i => Console.Error.Write($"\r{i} inputs"));
+var failures = outcome.Failures;
 Console.Error.WriteLine();
 var dir = Path.Combine(root, "out", "fuzz-failures");
 for (int i = 0; i < failures.Count; i++)
@@ -40,5 +41,5 @@ for (int i = 0; i < failures.Count; i++)
     File.WriteAllBytes(Path.Combine(dir, $"failure-{i}.xml"), failures[i].Input);
     Console.WriteLine($"failure-{i}.xml: {failures[i].Reason.Split('\n')[0]}");
 }
-Console.WriteLine($"{count} inputs in {(DateTime.UtcNow - started).TotalSeconds:F0} s: {failures.Count} invariant violations");
+Console.WriteLine($"{count} inputs in {(DateTime.UtcNow - started).TotalSeconds:F0} s: {failures.Count} invariant violations, {outcome.RefusedShare:P0} refused");
 return failures.Count == 0 ? 0 : 1;

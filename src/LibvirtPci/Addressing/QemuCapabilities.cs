@@ -40,6 +40,14 @@ public sealed class QemuCapabilities
 
     public bool Has(QemuCap cap) => (_caps & (1UL << (int)cap)) != 0;
 
+    /// <summary>
+    /// The set a given QEMU release has. Every capability above exists since QEMU 4.0 (the last to
+    /// arrive, virtio-*-pci-transitional, came in 4.0; qemu-xhci and pcie-pci-bridge in 2.12), so
+    /// from 4.0 on it is <see cref="Latest"/>; older releases are not modelled.
+    /// </summary>
+    public static QemuCapabilities ForQemuVersion(Version version) =>
+        version >= new Version(4, 0) ? Latest : throw new NotSupportedException($"QEMU {version} predates the capabilities modelled here (4.0 and later)");
+
     /// <summary>Maps libvirt's QEMU_CAPS_* names (as in its tests); unknown names do not matter here.</summary>
     public static QemuCapabilities FromLibvirtNames(IEnumerable<string> names)
     {

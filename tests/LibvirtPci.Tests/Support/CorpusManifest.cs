@@ -31,9 +31,13 @@ public static class CorpusManifest
         {
             var f = line.Split('\t');
             var capsKind = f[8];
-            var caps = capsKind == "fake"
-                ? QemuCapabilities.FromLibvirtNames(fake.GetValueOrDefault(f[0], "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-                : QemuCapabilities.Latest;
+            var caps = capsKind switch
+            {
+                "fake" => QemuCapabilities.FromLibvirtNames(fake.GetValueOrDefault(f[0], "").Split(',', StringSplitOptions.RemoveEmptyEntries)),
+                "latest" => QemuCapabilities.Latest,
+                _ when capsKind.StartsWith("ver:", StringComparison.Ordinal) => QemuCapabilities.ForQemuVersion(Version.Parse(capsKind[4..])),
+                _ => throw new InvalidDataException($"{manifest}: case {f[0]} has an unknown capability kind '{capsKind}'"),
+            };
             cases.Add(new CorpusCase(f[0], f[2], capsKind, caps, f[9]));
         }
         Assert.True(cases.Count >= MinimumCases, $"{manifest} lists {cases.Count} cases, libvirt 9.0 has {MinimumCases}: run tools/fetch-libvirt-corpus.sh --force {Paths.CorpusVersion}");

@@ -33,6 +33,14 @@ public static class Sandbox
 
     public static string Uri => RunScript(["uri"], null).Stdout.Trim();
 
+    /// <summary>The daemon's own version ("9.0.0"), as `virsh version --daemon` reports it.</summary>
+    public static string DaemonVersion()
+    {
+        var r = Proc.Run("virsh", ["-c", Uri, "version", "--daemon"]);
+        var m = System.Text.RegularExpressions.Regex.Match(r.Out, @"Running against daemon: (\S+)");
+        return m.Success ? m.Groups[1].Value : throw new InvalidOperationException("virsh version --daemon said: " + r.Out + r.Err);
+    }
+
     private static Result RunScript(string[] args, string? stdin)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
