@@ -70,6 +70,11 @@ internal static class AssignCommand
             ctx.Err.WriteLine("libvirt-pci: error LP001: several inputs: use --in-place, --check, --diff or --json (stdout takes one document)");
             return ExitCode.InvalidInput;
         }
+        if (diff && json)
+        {
+            ctx.Err.WriteLine("libvirt-pci: error LP001: --diff and --json: choose one (the JSON report lists every device and address; the diff shows the lines)");
+            return ExitCode.InvalidInput;
+        }
         if (inPlace && inputs.Any(i => i.Path == "-"))
         {
             ctx.Err.WriteLine("libvirt-pci: error LP001: --in-place needs files, not stdin");
@@ -153,12 +158,13 @@ internal static class AssignCommand
             if (s.Check && plan.Changed)
             {
                 exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                int count = plan.Devices.Count(d => d.Origin == "assigned");
-                var what = count > 0 ? $"assign {count} PCI address{(count == 1 ? "" : "es")}" : "update the address ledger or the io-reserve passthrough";
-                err.Add($"{name}: would {what} (run: libvirt-pci -i {Quote(name)})");
+                err.Add($"{name}: would {Summary(plan, future: true)} (run: libvirt-pci -i {Quote(name)})");
             }
             if (s.InPlace && write && plan.Changed && input.Path is not null)
+            {
                 FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
+                err.Add($"{name}: {Summary(plan)}");
+            }
             if (sidecar is not null && write && plan.Ledger is not null && !s.Check && !s.Diff)
                 LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
             return new FileResult(FileStatus.Checked, plan.Changed, exit,
@@ -167,10 +173,18 @@ internal static class AssignCommand
         }
         catch (InputException e)
         {
-            var located = (e.File == path || (path == "-" && e.File == "<stdin>")) && name != e.File ? new InputException(name, e.Code, e.Message, e.Line, e.Column) : e;
+            var located = (e.File == path || (path == "-" && e.File == "<stdin>")) && name != e.File ? e.Renamed(name) : e;
             err.Add(located.ToString());
             return new FileResult(FileStatus.Failed, false, ExitCode.InvalidInput, null, err, null, s.Json ? r => r.Failed(located) : null);
         }
+    }
+
+    /// <summary>"assigned 3 PCI addresses", or what else changed.</summary>
+    private static string Summary(RewritePlan plan, bool future = false)
+    {
+        int count = plan.Devices.Count(d => d.Origin == "assigned");
+        return count > 0 ? $"{(future ? "assign" : "assigned")} {count} PCI address{(count == 1 ? "" : "es")}"
+            : $"{(future ? "update" : "updated")} the address ledger or the io-reserve passthrough";
     }
 
     private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? $"'{path.Replace("'", "'\\''")}'" : path;

@@ -33,20 +33,15 @@ public sealed class Positionals(CommandArgument argument, CommandLineApplication
 /// </summary>
 public static class CommandLine
 {
+    /// <summary>A named command, built only when it is the one that runs (a run builds one command, not the tree).</summary>
+    public sealed record CommandSpec(string Name, string Description, Action<CommandLineApplication> Configure, string? ExtendedHelp = null);
+
     /// <summary>
-    /// The tool's root: <paramref name="defaultCommand"/> parses every argument list that does not
-    /// start with a command name; <paramref name="commands"/> holds the named commands (its help is
-    /// never shown: the default command's help lists them).
+    /// The tool: <see cref="DefaultCommand"/> builds the command that parses every argument list not
+    /// starting with a command name; <see cref="Commands"/> are the named ones; <see cref="Title"/>
+    /// heads the default command's help, which lists them.
     /// </summary>
-    public sealed record Root(CommandLineApplication DefaultCommand, CommandLineApplication Commands)
-    {
-        /// <summary>Call once the commands are added: the default command's help lists them.</summary>
-        public Root Complete(string title)
-        {
-            DefaultCommand.HelpTextGenerator = new HelpLayout(title, Commands.Commands);
-            return this;
-        }
-    }
+    public sealed record Root(string Name, string Title, Func<IConsole, CommandLineApplication> DefaultCommand, IReadOnlyList<CommandSpec> Commands);
 
     /// <summary>A console whose Out collects McMaster's writes (help, version, its hints) until we know whether to show them.</summary>
     public sealed class BufferedConsole : IConsole
@@ -110,12 +105,21 @@ public static class CommandLine
     /// <summary>Runs the command the arguments name; help and version go to <paramref name="stdout"/>.</summary>
     public static int Run(Root root, IReadOnlyList<string> args, BufferedConsole console, TextWriter stdout)
     {
-        var (command, rest) = args.Count > 0 && root.Commands.Commands.FirstOrDefault(c => c.Name == args[0]) is { } named
-            ? (named, args.Skip(1).ToArray())
-            : (root.DefaultCommand, args.ToArray());
-        if (command == root.DefaultCommand && args.Count > 0 && MistypedCommand(root, args[0]) is { } near)
-            throw new UsageException($"'{args[0]}' is neither a command nor a file; did you mean '{near}'?", root.DefaultCommand.Name);
-        console.Buffer.GetStringBuilder().Clear(); // McMaster's hint from the probe above
+        CommandLineApplication command;
+        string[] rest;
+        if (args.Count > 0 && root.Commands.FirstOrDefault(c => c.Name == args[0]) is { } named)
+        {
+            command = NewCommand(console, root.Name, "").AddCommand(named.Name, named.Description, named.Configure, named.ExtendedHelp);
+            rest = args.Skip(1).ToArray();
+        }
+        else
+        {
+            if (args.Count > 0 && MistypedCommand(root, console, args[0]) is { } near)
+                throw new UsageException($"'{args[0]}' is neither a command nor a file; did you mean '{near}'?", root.Name);
+            command = root.DefaultCommand(console);
+            command.HelpTextGenerator = new HelpLayout(root.Title, root.Commands);
+            rest = args.ToArray();
+        }
         try
         {
             int code = command.Execute(rest);
@@ -129,12 +133,14 @@ public static class CommandLine
     }
 
     /// <summary>A command McMaster thinks <paramref name="word"/> was meant to be, when no file of that name exists.</summary>
-    private static string? MistypedCommand(Root root, string word)
+    private static string? MistypedCommand(Root root, BufferedConsole console, string word)
     {
         if (word.StartsWith('-') || File.Exists(word) || Directory.Exists(word)) return null;
+        var names = new CommandLineApplication(console) { Name = root.Name, MakeSuggestionsInErrorMessage = true };
+        foreach (var c in root.Commands) names.Command(c.Name, _ => { });
         try
         {
-            root.Commands.Parse(word);
+            names.Parse(word);
         }
         catch (UnrecognizedCommandParsingException e)
         {
@@ -143,16 +149,25 @@ public static class CommandLine
         catch (CommandParsingException)
         {
         }
+        finally
+        {
+            console.Buffer.GetStringBuilder().Clear(); // McMaster's hint for the probe
+        }
         return null;
     }
 
-    private static readonly Regex MissingValue = new("^Missing value for option '(?<name>[^']*)'");
-    private static readonly Regex UnexpectedValue = new("^Unexpected value '(?<value>[^']*)' for option '(?<name>[^']*)'");
-    private static readonly Regex Unrecognized = new("^Unrecognized (?<what>option|command or argument) '(?<arg>[^']*)'");
+    /// <summary>McMaster 2.3.0's parse error messages (in a class of their own: compiled only when a parse fails).</summary>
+    private static class McMasterMessages
+    {
+        public static readonly Regex MissingValue = new("^Missing value for option '(?<name>[^']*)'");
+        public static readonly Regex UnexpectedValue = new("^Unexpected value '(?<value>[^']*)' for option '(?<name>[^']*)'");
+        public static readonly Regex Unrecognized = new("^Unrecognized (?<what>option|command or argument) '(?<arg>[^']*)'");
+    }
 
     /// <summary>McMaster's parse errors, in the wording of this tool's usage errors (pinned to 2.3.0 by CommandLineTests).</summary>
     private static UsageException Translate(CommandParsingException e)
     {
+        var (MissingValue, UnexpectedValue, Unrecognized) = (McMasterMessages.MissingValue, McMasterMessages.UnexpectedValue, McMasterMessages.Unrecognized);
         var command = PathOf(e.Command);
         var message = e.Message.Split('\n')[0].TrimEnd();
         if (MissingValue.Match(message) is { Success: true } missing && FindOption(e.Command, missing.Groups["name"].Value) is { } needy)
@@ -187,8 +202,8 @@ public static class CommandLine
     /// columns (descriptions wrapped at 100 columns under their column), then the extended help.
     /// </summary>
     /// <param name="title">for the default command: the first line, before its version</param>
-    /// <param name="rootCommands">for the default command: the commands its help lists (they live on <see cref="Root.Commands"/>)</param>
-    public sealed class HelpLayout(string? title = null, IReadOnlyList<CommandLineApplication>? rootCommands = null) : IHelpTextGenerator
+    /// <param name="rootCommands">for the default command: the commands its help lists</param>
+    public sealed class HelpLayout(string? title = null, IReadOnlyList<CommandSpec>? rootCommands = null) : IHelpTextGenerator
     {
         public static readonly HelpLayout Instance = new();
         private const int Width = 100;
@@ -197,7 +212,7 @@ public static class CommandLine
 
         public string Help(CommandLineApplication app)
         {
-            var commands = rootCommands ?? app.Commands;
+            var commands = rootCommands ?? app.Commands.Select(c => new CommandSpec(c.Name!, c.Description ?? "", _ => { })).ToList();
             var path = PathOf(app);
             var help = new StringBuilder();
             help.Append(title is null ? $"{app.Description}\n\n" : $"{title} {app.ShortVersionGetter?.Invoke()}".TrimEnd() + "\n\n");
@@ -209,7 +224,7 @@ public static class CommandLine
             foreach (var a in app.Arguments) rows.Add(("Arguments", a.Name!, a.Description ?? ""));
             foreach (var o in app.Options.Where(o => o.ShowInHelpText))
                 rows.Add(("Options", (o.ShortName is null ? "" : $"-{o.ShortName}, ") + $"--{o.LongName}" + (o.ValueName is null ? "" : $" <{o.ValueName}>"), o.Description ?? ""));
-            foreach (var c in commands) rows.Add(("Commands", c.Name!, c.Description ?? ""));
+            foreach (var c in commands) rows.Add(("Commands", c.Name, c.Description));
             int width = rows.Max(r => r.Left.Length) + 2;
             string? section = null;
             foreach (var (s, left, right) in rows)

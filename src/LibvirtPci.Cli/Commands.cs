@@ -51,7 +51,7 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         var console = new CommandLine.BufferedConsole();
         try
         {
-            return CommandLine.Run(Build(ctx, console), args, console, outWriter);
+            return CommandLine.Run(Tool(ctx), args, console, outWriter);
         }
         catch (UsageException e)
         {
@@ -60,28 +60,30 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         }
     }
 
-    /// <summary>Every command and option of the tool, bound to its handler.</summary>
-    private static CommandLine.Root Build(CommandContext ctx, IConsole console)
-    {
-        var app = CommandLine.NewCommand(console, "libvirt-pci", "Assign PCI addresses as libvirt would.", version: Version);
-        app.ExtendedHelpText = AssignHelp;
-        var rootAssign = AssignOptions.Add(app);
-        app.OnExecute(() => AssignCommand.Execute(ctx, rootAssign));
-
-        var commands = CommandLine.NewCommand(console, "libvirt-pci", "");
-        commands.AddCommand("assign", "Assign PCI addresses as libvirt would (the default command).", cmd =>
+    /// <summary>Every command and option of the tool, bound to its handler (a run builds only the command it runs).</summary>
+    private static CommandLine.Root Tool(CommandContext ctx) => new("libvirt-pci", "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
+        console =>
+        {
+            var app = CommandLine.NewCommand(console, "libvirt-pci", "Assign PCI addresses as libvirt would.", version: Version);
+            app.ExtendedHelpText = AssignHelp;
+            var options = AssignOptions.Add(app);
+            app.OnExecute(() => AssignCommand.Execute(ctx, options));
+            return app;
+        },
+        [
+        new("assign", "Assign PCI addresses as libvirt would (the default command).", cmd =>
         {
             var opts = AssignOptions.Add(cmd);
             cmd.OnExecute(() => AssignCommand.Execute(ctx, opts));
-        }, AssignHelp);
+        }, AssignHelp),
 
-        commands.AddCommand("tree", "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.", cmd =>
+        new("tree", "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.", cmd =>
         {
             var file = cmd.Files("FILE", "domain XML file, or - for stdin", many: false);
             cmd.OnExecute(() => TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0]));
-        });
+        }),
 
-        commands.AddCommand("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
+        new("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
         {
             var files = cmd.Files("FILE", "domain XML files or directories, or - for stdin");
             var json = cmd.Flag("--json", "machine-readable report on stdout");
@@ -91,9 +93,9 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
 Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
 have, functions > 0 without multifunction='on' on function 0, PCIe ports on conventional
 PCI buses, repeated chassis/port numbers, duplicate controller indexes.
-""");
+"""),
 
-        commands.AddCommand("migrate", "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.", cmd =>
+        new("migrate", "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.", cmd =>
         {
             var domains = cmd.Files("DOMAIN", "domain names");
             var connect = cmd.Valued("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)");
@@ -117,9 +119,9 @@ For each domain: virsh dumpxml --inactive, record every current PCI address in t
 diff, save the original to --backup-dir, virsh define, dump again and verify every address;
 if define or the verification fails, the original is defined again. Running domains keep
 running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is honoured.
-""");
+"""),
 
-        commands.AddCommand("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
+        new("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
         {
             hook.AddCommand("install", "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.", cmd =>
             {
@@ -130,9 +132,8 @@ running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is hon
             });
             hook.AddCommand("uninstall", "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).", cmd =>
                 cmd.OnExecute(() => HookCommand.Uninstall(ctx)));
-        });
-        return new CommandLine.Root(app, commands).Complete(title: "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML");
-    }
+        }),
+        ]);
 }
 
 /// <summary>Streams a command writes to, injectable for tests.</summary>

@@ -124,17 +124,30 @@ public static class FileIO
         }
         catch (UnauthorizedAccessException)
         {
-            throw new InputException(path, "LP105", "cannot write: permission denied (the folder must be writable for an atomic replace)");
+            throw new InputException(path, "LP105", "cannot write: permission denied, or the file or its folder is immutable (the folder must be writable for an atomic replace; see lsattr)");
         }
         catch (IOException e)
         {
-            throw new InputException(path, "LP105", "cannot write: " + e.Message);
+            throw new InputException(path, "LP105", "cannot write: " + WriteFailure(e, temp, path));
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>
+    /// Why a write failed, in the user's terms: .NET carries the errno in HResult on Unix, and its
+    /// message names our temporary file, which the user never asked for.
+    /// </summary>
+    private static string WriteFailure(IOException e, string temp, string path) => e.HResult switch
+    {
+        1 => "operation not permitted (is the file or its folder immutable? see lsattr)", // EPERM
+        28 => "no space left on the device", // ENOSPC
+        30 => "the file system is read-only", // EROFS
+        122 => "disk quota exceeded", // EDQUOT
+        _ => e.Message.Replace(temp, path, StringComparison.Ordinal),
+    };
 
     /// <summary>
     /// Temporary files of earlier runs that were killed before their rename

@@ -22,10 +22,12 @@ internal static class HookCommand
             return ExitCode.InvalidInput;
         }
         Directory.CreateDirectory(hooks);
-        File.WriteAllText(path, Script(fix, command ?? DefaultCommand()));
+        var recorded = command ?? DefaultCommand();
+        File.WriteAllText(path, Script(fix, recorded));
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        ctx.Err.WriteLine($"libvirt-pci: installed {path} ({(fix ? "fixes and re-stages" : "checks")} staged domain XML)");
+        ctx.Err.WriteLine($"libvirt-pci: installed {path} ({(fix ? "fixes and re-stages" : "checks")} staged domain XML); it runs {recorded}, " +
+            "or, when that is gone, libvirt-pci on PATH, then ~/.dotnet/tools/libvirt-pci (the dotnet tool shim); LIBVIRT_PCI=PATH overrides");
         return ExitCode.Ok;
     }
 
@@ -88,7 +90,17 @@ internal static class HookCommand
 {{Marker}} (installed by `libvirt-pci hook install`; remove with `libvirt-pci hook uninstall`).
 # Checks the staged content of every staged *.xml whose root is <domain>.
 set -u
-LIBVIRT_PCI=${LIBVIRT_PCI:-{{ShellQuote(command)}}}
+# The libvirt-pci that installed the hook; when it has moved or gone: libvirt-pci on PATH, then
+# the dotnet tool shim. LIBVIRT_PCI overrides them all.
+recorded={{ShellQuote(command)}}
+if [ -n "${LIBVIRT_PCI:-}" ]; then :
+elif [ -x "$recorded" ] || { [ "${recorded#*/}" = "$recorded" ] && command -v "$recorded" >/dev/null 2>&1; }; then LIBVIRT_PCI=$recorded
+elif command -v libvirt-pci >/dev/null 2>&1; then LIBVIRT_PCI=libvirt-pci
+elif [ -x "${HOME:-/nonexistent}/.dotnet/tools/libvirt-pci" ]; then LIBVIRT_PCI=$HOME/.dotnet/tools/libvirt-pci
+else
+  echo "libvirt-pci pre-commit hook: libvirt-pci is not at $recorded, not on PATH and not in ~/.dotnet/tools; install it, or set LIBVIRT_PCI=/path/to/libvirt-pci" >&2
+  exit 1
+fi
 mode={{(fix ? "fix" : "check")}}
 fail=0
 failed=()
@@ -118,7 +130,8 @@ while IFS= read -r -d '' f; do
 done < <(git diff --cached --name-only --diff-filter=ACMR -z -- '*.xml')
 if [ "$fail" -ne 0 ]; then
   printf -v files ' %q' "${failed[@]}"
-  echo "libvirt-pci: commit refused. Fix it with:  libvirt-pci -i$files && git add$files" >&2
+  printf -v tool '%q' "$LIBVIRT_PCI"
+  echo "libvirt-pci: commit refused. Fix it with:  $tool -i$files && git add$files" >&2
   exit 1
 fi
 exit 0

@@ -24,7 +24,7 @@ public sealed class JsonReport
     {
         _w.WriteStartObject();
         _w.WriteString("file", name);
-        _w.WriteString("status", "ok");
+        _w.WriteString("status", findings.Any(f => f.Severity == Severity.Error) ? "error" : "ok");
         if (changed is { } c) _w.WriteBoolean("changed", c);
         if (devices is not null)
         {
@@ -78,7 +78,7 @@ public sealed class JsonReport
         _w.WriteStartObject();
         _w.WriteString("file", e.File);
         _w.WriteString("status", "error");
-        WriteFindings([new Finding(e.Code, Severity.Error, e.Message, e.Line, e.Column)]);
+        WriteFindings(e.Errors);
         _w.WriteEndObject();
     }
 

@@ -39,10 +39,7 @@ public sealed record LedgerFile(AddressLedger Ledger, byte[]? Bytes)
     public static void Write(string path, LedgerFile before, AddressLedger ledger)
     {
         if (before.Bytes is not null && ledger.SameAs(before.Ledger)) return;
-        var text = new StringBuilder();
-        using (var writer = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, IndentChars = "  ", OmitXmlDeclaration = true, NewLineChars = "\n" }))
-            ledger.ToDocument().Save(writer);
-        var bytes = new UTF8Encoding(false).GetBytes(text.Append('\n').ToString());
+        var bytes = new UTF8Encoding(false).GetBytes(XmlDocuments.Format(ledger.ToDocument()));
         if (before.Bytes is null)
         {
             try

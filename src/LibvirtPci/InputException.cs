@@ -19,9 +19,21 @@ public sealed class InputException : Exception
         Code = code;
         Line = line;
         Column = column;
+        Errors = [new Finding(code, Severity.Error, message, line, column)];
     }
 
-    public override string ToString() => Diagnostic.Format(File, Line, Column, "error", Code, Message);
+    /// <summary>Several refusals found in one file, in line order: the first is this exception's own.</summary>
+    public InputException(string file, IReadOnlyList<Finding> errors)
+        : this(file, errors[0].Code, errors[0].Message, errors[0].Line, errors[0].Column) => Errors = errors;
+
+    /// <summary>Every error found (at least this exception's own), each with its fix where one exists.</summary>
+    public IReadOnlyList<Finding> Errors { get; }
+
+    /// <summary>The same refusal, reported under another file name (the user's, not a temporary one).</summary>
+    public InputException Renamed(string file) => new(file, Errors);
+
+    /// <summary>One <c>FILE:LINE:COL: error LPnnn: text</c> line per error.</summary>
+    public override string ToString() => string.Join("\n", Errors.Select(e => e.Format(File)));
 }
 
 /// <summary>One message in the conventional compiler format.</summary>

@@ -24,7 +24,8 @@ public static class AddressLint
         foreach (var d in addressed)
         {
             if (d.Address.Pci.Domain != 0)
-                findings.Add(At(d, "LP211", Severity.Error, $"{d.Key}: invalid PCI address {d.Address.Pci}: only PCI domain 0 is available"));
+                findings.Add(At(d, "LP211", Severity.Error, $"{d.Key}: invalid PCI address {d.Address.Pci}: only PCI domain 0 is available",
+                    "set domain='0x0000', or remove the address and run libvirt-pci assign"));
             if (byAddress.TryGetValue(d.Address.Pci, out var other))
             {
                 var (ol, _) = domain.Position(other.Element);
@@ -40,7 +41,8 @@ public static class AddressLint
         {
             if (DomainDefinition.IsUsb2Companion(d)) continue;
             if (!indexes.TryAdd((d.ControllerType!, d.Index!.Value), d))
-                findings.Add(At(d, "LP309", Severity.Error, $"duplicate controller type='{d.ControllerType}' index='{d.Index}'"));
+                findings.Add(At(d, "LP309", Severity.Error, $"duplicate controller type='{d.ControllerType}' index='{d.Index}'",
+                    "give one of the two controllers an index no other controller of its type has"));
         }
 
         var pciControllers = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null)
@@ -66,7 +68,8 @@ public static class AddressLint
             var (_, min, max) = model.Value.BusRules(true);
             if (a.Slot < min || a.Slot > max)
                 findings.Add(At(d, "LP303", Severity.Error,
-                    $"{d.Key} is at {a}, but a {model.Value.XmlName()} only has slot{(min == max ? $" {min}" : $"s {min}-{max}")}"));
+                    $"{d.Key} is at {a}, but a {model.Value.XmlName()} only has slot{(min == max ? $" {min}" : $"s {min}-{max}")}",
+                    "remove the address and run libvirt-pci assign"));
             if (d.ControllerType == "pci" && PciControllerModels.Parse(d.Element.Attr("model")) is { } own)
             {
                 var plug = own.PlugFlags() & ConnectFlags.TypesMask;
@@ -74,7 +77,8 @@ public static class AddressLint
                 bool pcieOnly = own is PciControllerModel.PcieRootPort or PciControllerModel.PcieSwitchUpstreamPort or PciControllerModel.PcieSwitchDownstreamPort;
                 if ((plug & busFlags) == 0 && pcieOnly)
                     findings.Add(At(d, "LP305", Severity.Error,
-                        $"{own.XmlName()} index {d.Index} is at {a} on a {model.Value.XmlName()}, which cannot take it (a PCIe port needs pcie-root, a pcie-expander-bus or a switch)"));
+                        $"{own.XmlName()} index {d.Index} is at {a} on a {model.Value.XmlName()}, which cannot take it (a PCIe port needs pcie-root, a pcie-expander-bus or a switch)",
+                        "remove its address and run libvirt-pci assign"));
             }
         }
 
@@ -102,10 +106,12 @@ public static class AddressLint
             var a = d.Address.Pci;
             if (a.Function == 0 || DomainDefinition.IsChipsetSlot(domain.Family, a)) continue;
             if (!byAddress.TryGetValue(a with { Function = 0 }, out var f0))
-                findings.Add(At(d, "LP304", Severity.Error, $"{d.Key} is at {a}, but nothing is at function 0 of that slot: the guest will not see it"));
+                findings.Add(At(d, "LP304", Severity.Error, $"{d.Key} is at {a}, but nothing is at function 0 of that slot: the guest will not see it",
+                    "move it to function 0, or remove the address and run libvirt-pci assign"));
             else if (f0.Address.Multifunction == false)
                 findings.Add(At(f0, "LP304", Severity.Warning,
-                    $"{f0.Key} at {f0.Address.Pci} says multifunction='off' although {d.Key} uses function {a.Function} of its slot; the guest may not see the other functions"));
+                    $"{f0.Key} at {f0.Address.Pci} says multifunction='off' although {d.Key} uses function {a.Function} of its slot; the guest may not see the other functions",
+                    "set multifunction='on' on the function-0 address"));
             else if (f0.Address.Multifunction != true)
                 findings.Add(At(f0, "LP304", Severity.Error, $"{f0.Key} at {f0.Address.Pci} shares its slot with {d.Key} at {a} but lacks multifunction='on'",
                     "add multifunction='on' to the function-0 address"));
@@ -121,16 +127,23 @@ public static class AddressLint
             if (t.Attr("chassis") is { } ch && t.Attr("port") is { } p && PciAddress.ParseNumber(ch) is { } chassis && PciAddress.ParseNumber(p) is { } port)
             {
                 if (ports.TryGetValue((chassis, port), out var o))
-                    findings.Add(At(d, "LP307", Severity.Error, $"controller index {d.Index} repeats chassis={chassis} port=0x{port:x} of controller index {o.Index}: QEMU refuses two ports with one slot identity"));
+                    findings.Add(At(d, "LP307", Severity.Error, $"controller index {d.Index} repeats chassis={chassis} port=0x{port:x} of controller index {o.Index}: QEMU refuses two ports with one slot identity",
+                        "give one of the ports a chassis/port pair no other port has"));
                 else ports[(chassis, port)] = d;
             }
             if (t.Attr("chassisNr") is { } cn && PciAddress.ParseNumber(cn) is { } nr)
             {
                 if (chassisNrs.TryGetValue(nr, out var o))
-                    findings.Add(At(d, "LP307", Severity.Error, $"pci-bridge index {d.Index} repeats chassisNr={nr} of controller index {o.Index}"));
+                    findings.Add(At(d, "LP307", Severity.Error, $"pci-bridge index {d.Index} repeats chassisNr={nr} of controller index {o.Index}",
+                        "give one of the bridges a chassisNr no other bridge has"));
                 else chassisNrs[nr] = d;
             }
         }
-        return findings;
+        // In line order, as a compiler reports them (a stable sort: List.Sort is not, and Linq's
+        // OrderBy would start the runtime type loader on every run).
+        var ordered = new (Finding f, int i)[findings.Count];
+        for (int i = 0; i < ordered.Length; i++) ordered[i] = (findings[i], i);
+        Array.Sort(ordered, (x, y) => x.f.Line != y.f.Line ? x.f.Line.CompareTo(y.f.Line) : x.f.Column != y.f.Column ? x.f.Column.CompareTo(y.f.Column) : x.i.CompareTo(y.i));
+        return Array.ConvertAll(ordered, x => x.f);
     }
 }

@@ -31,7 +31,7 @@ public static class PciFacts
             var key = kind switch
             {
                 "video" => $"video#{videos.IndexOf(d)}",
-                "controller" or "interface" or "disk" or "hostdev" or "filesystem" or "shmem" => DeviceKeys.KeyOf(new XElementView(d), ordinal),
+                "controller" or "interface" or "disk" or "hostdev" or "filesystem" or "shmem" => DeviceKeys.KeyOf(new LinqElement(d), ordinal),
                 _ => $"{kind}#{ordinal}",
             };
             if (kind != "console" && PresentPciAddress(d) is { } address)

@@ -114,7 +114,7 @@ public sealed class DomainDefinition
             {
                 Element = el,
                 Address = ReadAddress(el),
-                Key = DeviceKeys.KeyOf(el, ord),
+                Key = DeviceKeys.KeyOf(new SpanElement(el), ord),
                 Ordinal = ord,
             });
         }

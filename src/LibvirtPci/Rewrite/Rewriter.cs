@@ -62,8 +62,8 @@ public static class Rewriter
     {
         options ??= new RewriteOptions();
         var findings = AddressLint.Check(domain);
-        if (findings.FirstOrDefault(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)) is { } refused)
-            throw new InputException(domain.Name, refused.Code, refused.Message, refused.Line, refused.Column);
+        var refused = findings.Where(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)).ToList();
+        if (refused.Count > 0) throw new InputException(domain.Name, refused); // every one, in line order
         var editor = new XmlEditor(domain.Document);
         var ledgerElement = AddressLedger.FindInMetadata(domain);
         var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable ? new AddressLedger() : null);

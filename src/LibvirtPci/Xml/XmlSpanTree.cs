@@ -21,7 +21,7 @@ public readonly struct XmlAttributeSpan
 /// An element with the spans of its tags in the source text: a full-fidelity view, so that
 /// edits are splices of the original text and everything else stays byte-identical.
 /// </summary>
-public sealed class XmlElementSpan : IElementView
+public sealed class XmlElementSpan
 {
     // Exact-size arrays handed over by the parser once a tag is complete (null: none).
     private XmlElementSpan[]? _children;
@@ -69,8 +69,6 @@ public sealed class XmlElementSpan : IElementView
     public string? Attr(string name) => Attribute(name)?.Value;
 
     /// <summary>First child element with this name in no namespace (libvirt's own elements).</summary>
-    IElementView? IElementView.Child(string name) => Element(name);
-
     public XmlElementSpan? Element(string name)
     {
         if (_children is null) return null;

@@ -54,3 +54,43 @@ public sealed class ErrorFindingTests
         Assert.DoesNotContain("not written", r.Stderr);
     }
 }
+
+/// <summary>Every error in a file is reported, in line order, each with its fix; JSON never says ok for a file with errors.</summary>
+[Trait("Category", "Cli")]
+public sealed class EveryErrorTests
+{
+    private static string Fixture => Path.Combine(Paths.Fixtures, "bad", "three-errors.xml");
+
+    [Fact]
+    public void Assign_reports_every_refusal_in_line_order_and_writes_nothing()
+    {
+        using var dir = new TempDir();
+        var path = dir.CopyFixture("bad/three-errors.xml");
+        var before = File.ReadAllBytes(path);
+        var r = Support.Cli.Run("-i", path);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith($"{path}:14:7: error LP301: duplicate PCI address 0000:00:03.0", lines[0]);
+        Assert.StartsWith($"{path}:18:7: error LP303: disk/vda is at 0000:01:00.0, but a pci-bridge only has slots 1-31", lines[1]);
+        Assert.All(lines, l => Assert.Contains("(fix: ", l));
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void Json_lists_every_error_and_never_says_ok()
+    {
+        foreach (var command in new[] { new[] { "--json", Fixture }, ["lint", "--json", Fixture] })
+        {
+            var r = Support.Cli.Run(command);
+            Assert.NotEqual(0, r.ExitCode);
+            using var json = System.Text.Json.JsonDocument.Parse(r.Stdout);
+            var file = json.RootElement.GetProperty("files")[0];
+            Assert.Equal("error", file.GetProperty("status").GetString());
+            var codes = file.GetProperty("findings").EnumerateArray().Where(f => f.GetProperty("severity").GetString() == "error")
+                .Select(f => f.GetProperty("code").GetString()).ToList();
+            Assert.Equal(["LP301", "LP303"], codes);
+            Assert.All(file.GetProperty("findings").EnumerateArray(), f => Assert.True(f.TryGetProperty("fix", out _), f.ToString()));
+        }
+    }
+}

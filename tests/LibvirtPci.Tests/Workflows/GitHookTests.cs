@@ -36,7 +36,7 @@ public sealed class GitHookTests : IDisposable
         var refused = Git("commit", "-q", "-m", "add vms");
         Assert.NotEqual(0, refused.Code);
         Assert.Contains("+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>", refused.Out + refused.Err);
-        Assert.Contains("Fix it with:  libvirt-pci -i web.xml && git add web.xml", refused.Err);
+        Assert.Contains($"Fix it with:  {Binary} -i web.xml && git add web.xml", refused.Err); // a command that works as printed
         Assert.DoesNotContain("network.xml", refused.Err); // not a domain: ignored
 
         Assert.Equal(0, Tool("-i", "web.xml").Code);
@@ -44,6 +44,34 @@ public sealed class GitHookTests : IDisposable
         var ok = Git("commit", "-q", "-m", "add vms");
         Assert.True(ok.Code == 0, ok.Err);
         Assert.Contains("<address type='pci'", Git("show", "HEAD:web.xml").Out);
+    }
+
+    [Fact]
+    public void When_the_recorded_binary_is_gone_the_hook_runs_libvirt_pci_from_PATH_and_says_so_when_there_is_none()
+    {
+        using var bin = new TempDir();
+        string Wrapper(string dir) => bin.File(Path.Combine(dir, "libvirt-pci"), System.Text.Encoding.UTF8.GetBytes($"#!/bin/sh\nexec '{Binary}' \"$@\"\n"));
+        var moved = Wrapper("old");
+        File.SetUnixFileMode(moved, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        var install = Tool("hook", "install", "--command", moved);
+        Assert.Equal(0, install.Code);
+        Assert.Contains("or, when that is gone, libvirt-pci on PATH, then ~/.dotnet/tools/libvirt-pci", install.Err);
+        File.Delete(moved);
+
+        var onPath = Wrapper("path");
+        File.SetUnixFileMode(onPath, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        Copy("examples/q35-web.xml", "web.xml");
+        Git("add", "web.xml");
+        var path = Path.GetDirectoryName(onPath) + ":" + Environment.GetEnvironmentVariable("PATH");
+        var env = new Dictionary<string, string?> { ["GIT_DIR"] = null, ["GIT_INDEX_FILE"] = null, ["PATH"] = path, ["HOME"] = bin.Path };
+        var refused = Proc.Run("git", ["commit", "-q", "-m", "x"], _repo.Path, env);
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("Fix it with:  libvirt-pci -i web.xml && git add web.xml", refused.Err); // the one on PATH did the check
+
+        env["PATH"] = Environment.GetEnvironmentVariable("PATH");
+        var none = Proc.Run("git", ["commit", "-q", "-m", "x"], _repo.Path, env);
+        Assert.NotEqual(0, none.Code);
+        Assert.Contains($"libvirt-pci is not at {moved}, not on PATH and not in ~/.dotnet/tools; install it, or set LIBVIRT_PCI=", none.Err);
     }
 
     [Fact]
