@@ -2,6 +2,7 @@ using System.Text;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
+using LibvirtPci.Stability;
 using LibvirtPci.Xml;
 using McMaster.Extensions.CommandLineUtils;
 
@@ -152,7 +153,9 @@ internal static class TreeCommand
         {
             var input = ctx.Read(path);
             var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-            ctx.Out.Write(Topology.Build(domain).Render());
+            var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
+            var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
+            ctx.Out.Write(Topology.Build(domain, released).Render());
             return ExitCode.Ok;
         }
         catch (InputException e)

@@ -75,5 +75,12 @@ public sealed class PlannedDevice
         (_reason, _why) = (null, why);
     }
 
+    /// <summary>Adds to the reason, still written only when asked for.</summary>
+    public void ExplainFurther(Func<string> more)
+    {
+        var (reason, why) = (_reason, _why);
+        (_reason, _why) = (null, () => (why?.Invoke() ?? reason ?? "") + more());
+    }
+
     public override string ToString() => $"{Key} {(IsPciPresent ? Pci.ToString() : "-")}";
 }

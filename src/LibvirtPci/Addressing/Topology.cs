@@ -14,6 +14,8 @@ public sealed class TopologyBus
     /// <summary>Single-slot ports with nothing plugged in: where a device can be hotplugged.</summary>
     public bool IsEmptyHotplugPort => Devices.Count == 0 && Model is PciControllerModel.PcieRootPort or PciControllerModel.PcieSwitchDownstreamPort
         && Controller?.HotplugOff != true;
+    /// <summary>The removed device (ledger key) whose released address is behind this port: not free, held for its return.</summary>
+    public string? HeldFor { get; set; }
 }
 
 /// <summary>The PCI tree of a domain as read (no assignment): root bus, controllers, devices by slot.</summary>
@@ -25,7 +27,8 @@ public sealed class Topology
     /// <summary>Controller index → the bus number the guest's firmware gives it.</summary>
     public required IReadOnlyDictionary<int, int> GuestBuses { get; init; }
 
-    public static Topology Build(DomainDefinition domain)
+    /// <param name="released">released addresses of the domain's address ledger, with the keys that released them</param>
+    public static Topology Build(DomainDefinition domain, IEnumerable<(PciAddress Address, string Key)>? released = null)
     {
         var buses = new Dictionary<int, TopologyBus>();
         foreach (var c in domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null))
@@ -51,6 +54,8 @@ public sealed class Topology
             else orphans.Add(d);
         }
         foreach (var b in buses.Values) b.Devices.Sort((x, y) => x.Address.Pci.CompareTo(y.Address.Pci));
+        foreach (var (address, key) in released ?? [])
+            if (buses.TryGetValue(address.Bus, out var port) && port.IsEmptyHotplugPort) port.HeldFor ??= key;
         return new Topology { Root = buses[0], Unaddressed = unaddressed, Orphans = orphans, GuestBuses = GuestNumbering.Buses(domain) };
     }
 
@@ -85,7 +90,8 @@ public sealed class Topology
                     foreach (var a in new[] { "chassis", "port", "chassisNr", "busNr" })
                         if (t.Attr(a) is { } v) sb.Append($" {a}={v}");
                 if (guest.TryGetValue(child.Index, out var gb)) sb.Append($"  guest bus {gb:x2}");
-                if (child.IsEmptyHotplugPort) sb.Append("  (empty: free for hotplug)");
+                if (child.HeldFor is { } key) sb.Append($"  (empty: held for {key}, released; it gets this address back when it returns)");
+                else if (child.IsEmptyHotplugPort) sb.Append("  (empty: free for hotplug)");
                 sb.Append('\n');
                 RenderBus(sb, child, indent + (last ? "   " : "│  "), guest);
             }

@@ -71,7 +71,6 @@ public static class Rewriter
         AddressLedger? newLedger = null;
         if (ledger is not null)
         {
-            ledger.Validate(domain, options.SidecarLedger is null ? ledgerElement : null);
             var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts);
             result = stable.Result;
             newLedger = stable.Ledger;
@@ -236,7 +235,10 @@ public static class Rewriter
     {
         if (existing is not null)
         {
-            editor.Replace(existing, ledger.ToMarkup(existing.Prefix ?? AddressLedger.DefaultPrefix, editor.Quote));
+            // In the element's own style (libvirt re-quotes foreign metadata with double quotes), so
+            // that a diff shows only the entries that changed.
+            var quote = existing.Children.SelectMany(c => c.Attributes).Concat(existing.Attributes).Select(a => (char?)a.Quote).FirstOrDefault() ?? editor.Quote;
+            editor.Replace(existing, ledger.ToMarkup(existing.Prefix ?? AddressLedger.DefaultPrefix, quote));
             return;
         }
         var markup = ledger.ToMarkup(AddressLedger.DefaultPrefix, editor.Quote);

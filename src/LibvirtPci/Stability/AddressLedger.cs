@@ -6,8 +6,12 @@ using LibvirtPci.Xml;
 
 namespace LibvirtPci.Stability;
 
-/// <summary>One remembered address: of a present device, or released by a device that was removed.</summary>
-public sealed record LedgerEntry(string Key, PciAddress Address, bool Released);
+/// <summary>
+/// One remembered address: of a present device, or released by a device that was removed.
+/// <paramref name="TakenBy"/>: a released address that another device has taken since (libvirt's own
+/// tools — virsh attach-device, virt-manager — reuse released slots): the history says who.
+/// </summary>
+public sealed record LedgerEntry(string Key, PciAddress Address, bool Released, string? TakenBy = null);
 
 /// <summary>
 /// The stability record (DESIGN.md): which device had which PCI address, and which addresses
@@ -41,7 +45,7 @@ public sealed class AddressLedger
         FromEntries(element.Children.Select(child =>
         {
             var (line, column) = document.Position(child);
-            return new RawEntry(child.NamespaceUri, child.LocalName, child.Name, child.Attr("key"), child.Attr("address"), document.Source.Name, line, column);
+            return new RawEntry(child.NamespaceUri, child.LocalName, child.Name, child.Attr("key"), child.Attr("address"), child.Attr("taken-by"), document.Source.Name, line, column);
         }));
 
     /// <summary>Reads and checks a ledger element read with System.Xml.Linq (a sidecar file, what virsh printed).</summary>
@@ -50,11 +54,11 @@ public sealed class AddressLedger
         {
             var info = (IXmlLineInfo)child;
             return new RawEntry(child.Name.NamespaceName, child.Name.LocalName, child.Name.LocalName, child.Attribute("key")?.Value,
-                child.Attribute("address")?.Value, file, info.LineNumber, info.LinePosition);
+                child.Attribute("address")?.Value, child.Attribute("taken-by")?.Value, file, info.LineNumber, info.LinePosition);
         }));
 
     /// <summary>One entry as written, before it is checked.</summary>
-    private readonly record struct RawEntry(string NamespaceUri, string LocalName, string Name, string? Key, string? Address, string File, int Line, int Column);
+    private readonly record struct RawEntry(string NamespaceUri, string LocalName, string Name, string? Key, string? Address, string? TakenBy, string File, int Line, int Column);
 
     private static AddressLedger FromEntries(IEnumerable<RawEntry> raw)
     {
@@ -72,13 +76,15 @@ public sealed class AddressLedger
             if (ledger._entries.ContainsKey(key))
                 throw Bad($"key '{key}' appears twice");
             bool released = child.LocalName == "released";
+            if (!released && child.TakenBy is not null)
+                throw Bad($"<{child.Name} key='{key}'> has taken-by, which only a released entry may have");
             if (!released)
             {
                 if (byAddress.TryGetValue(address, out var other))
                     throw Bad($"two devices have address {address}: '{other}' and '{key}'");
                 byAddress[address] = key;
             }
-            ledger._entries[key] = new LedgerEntry(key, address, released);
+            ledger._entries[key] = new LedgerEntry(key, address, released, child.TakenBy);
         }
         return ledger;
     }
@@ -88,24 +94,11 @@ public sealed class AddressLedger
     {
         XNamespace ns = Namespace;
         return new XDocument(new XElement(ns + "ledger", new XAttribute(XNamespace.Xmlns + DefaultPrefix, Namespace),
-            Sorted().Select(e => new XElement(ns + (e.Released ? "released" : "device"), new XAttribute("key", e.Key), new XAttribute("address", e.Address.ToString())))));
+            Sorted().Select(e => new XElement(ns + (e.Released ? "released" : "device"), new XAttribute("key", e.Key), new XAttribute("address", e.Address.ToString()),
+                e.TakenBy is null ? null : new XAttribute("taken-by", e.TakenBy)))));
     }
 
     private IEnumerable<LedgerEntry> Sorted() => _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, StringComparer.Ordinal);
-
-    /// <summary>Checks remembered addresses against the domain: a present device's bus must exist.</summary>
-    public void Validate(DomainDefinition domain, XmlElementSpan? element)
-    {
-        var buses = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null).Select(d => d.Index!.Value).ToHashSet();
-        var keys = domain.Devices.Select(d => d.Key).ToHashSet();
-        foreach (var e in _entries.Values)
-        {
-            if (e.Released || e.Address.Bus == 0 || buses.Contains(e.Address.Bus) || !keys.Contains(e.Key)) continue;
-            var (line, col) = element is null ? (0, 0) : domain.Position(element);
-            throw new InputException(domain.Name, "LP403",
-                $"address ledger: '{e.Key}' is remembered at {e.Address}, but there is no PCI controller with index='{e.Address.Bus}' (remove the entry, or add the controller back)", line, col);
-        }
-    }
 
     /// <summary>True when both ledgers hold the same entries (then the stored bytes are left alone).</summary>
     public bool SameAs(AddressLedger? other) =>
@@ -122,7 +115,7 @@ public sealed class AddressLedger
         sb.Append('>');
         foreach (var e in Sorted())
             sb.Append("\n\t<").Append(prefix).Append(e.Released ? ":released" : ":device").Append(" key=").Append(Q(e.Key))
-              .Append(" address=").Append(Q(e.Address.ToString())).Append("/>");
+              .Append(" address=").Append(Q(e.Address.ToString())).Append(e.TakenBy is null ? "" : " taken-by=" + Q(e.TakenBy)).Append("/>");
         return sb.Append("\n</").Append(prefix).Append(":ledger>").ToString();
     }
 }

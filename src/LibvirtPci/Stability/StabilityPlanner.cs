@@ -17,9 +17,46 @@ public static class StabilityPlanner
     public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger ledger, int? sparePorts)
     {
         var present = domain.Devices.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
-        var pins = ledger.Entries.ToDictionary(e => e.Key, e => e.Address, StringComparer.Ordinal);
-        var blocked = ledger.Entries.Where(e => !present.Contains(e.Key) && !DomainDefinition.IsChipsetSlot(domain.Family, e.Address))
-            .Select(e => e.Address).ToHashSet();
+        var findings = new List<Finding>();
+        // The XML is the truth for the devices it has; the ledger is memory. Other editors (virsh
+        // attach-device --config, virt-manager, virt-xml) do not know the ledger and reuse
+        // released slots: what they did is reconciled here, never refused.
+        var holders = new Dictionary<PciAddress, string>();
+        foreach (var d in domain.Devices)
+            if (d.Address.IsPciPresent && d.Kind != "console") holders.TryAdd(d.Address.Pci, d.Key);
+        var taken = new Dictionary<string, string>(StringComparer.Ordinal); // released key -> the device that now holds its address
+        foreach (var e in ledger.Entries.Where(e => !present.Contains(e.Key))) // released now or before
+            if (holders.TryGetValue(e.Address, out var holder) && ledger[holder]?.Address != e.Address)
+            {
+                taken[e.Key] = holder;
+                if (e.TakenBy != holder)
+                    findings.Add(new Finding("LP503", Severity.Warning,
+                        $"{holder} now holds {e.Address}, which {e.Key} released (changed outside libvirt-pci, e.g. by virsh attach-device); the ledger records that {holder} took it"));
+            }
+        var pins = new Dictionary<string, PciAddress>(StringComparer.Ordinal);
+        var displaced = new Dictionary<string, string>(StringComparer.Ordinal); // returning key -> who holds its old address
+        foreach (var e in ledger.Entries)
+        {
+            if (holders.TryGetValue(e.Address, out var holder) && holder != e.Key && present.Contains(e.Key))
+                displaced[e.Key] = holder; // its old address is another device's now: it gets a new one
+            else if (e.Address.Bus != 0 && !BusRemembered(domain, ledger, e.Address.Bus) && present.Contains(e.Key))
+                findings.Add(new Finding("LP505", Severity.Warning,
+                    $"{e.Key} was at {e.Address}, but the controller of bus {e.Address.Bus} is gone (removed outside libvirt-pci); it gets a new address"));
+            else pins[e.Key] = e.Address;
+        }
+        // Two returning devices remembered at one address (one of them lost it to a forced reuse or
+        // to another editor, then both were removed): the one that held it last keeps it.
+        foreach (var clash in pins.Where(p => present.Contains(p.Key)).GroupBy(p => p.Value).Where(g => g.Count() > 1).ToList())
+        {
+            var winner = clash.OrderBy(p => ledger[p.Key]!.Released).ThenBy(p => ledger[p.Key]!.TakenBy is null ? 0 : 1).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+            foreach (var loser in clash.Where(p => p.Key != winner))
+            {
+                pins.Remove(loser.Key);
+                displaced[loser.Key] = winner;
+            }
+        }
+        var kept = ledger.Entries.Where(e => !present.Contains(e.Key) && !taken.ContainsKey(e.Key) && !DomainDefinition.IsChipsetSlot(domain.Family, e.Address)).ToList();
+        var blocked = kept.Select(e => e.Address).ToHashSet();
         var policy = new AllocationPolicy
         {
             Pins = pins,
@@ -27,14 +64,15 @@ public static class StabilityPlanner
             RootPortFloor = ledger.Count > 0 ? RootPortFloor(domain, ledger) : null,
             SparePorts = sparePorts,
         };
-        var findings = new List<Finding>();
         AllocationResult result;
+        bool forced = false;
         try
         {
             result = LibvirtAllocator.Assign(domain, caps, policy);
         }
         catch (InputException e) when (blocked.Count > 0 && e.Code is "LP220" or "LP221" or "LP216")
         {
+            forced = true;
             // The topology cannot grow any more (no slot, no room for a bridge, or a bridge that
             // could only plug into itself): released addresses must be reused.
             result = LibvirtAllocator.Assign(domain, caps, policy with { Blocked = Array.Empty<PciAddress>() });
@@ -45,13 +83,34 @@ public static class StabilityPlanner
                     $"{d.Key} takes {d.Pci}, released by {previous.Key}: no never-used slot is left, so the guest will see a different device at that address"));
             }
         }
-        foreach (var d in result.Inventory.IterationOrder().Where(d => pins.ContainsKey(d.Key) && d.IsPciPresent && d.Pci != pins[d.Key] && d.Origin == AddressOrigin.Kept))
-            findings.Add(new Finding("LP502", Severity.Info, $"{d.Key} moved from {pins[d.Key]} to {d.Pci} in the XML; the ledger follows the XML"));
-        return new StableAllocation(result, Update(ledger, result), findings);
+        foreach (var d in result.Inventory.IterationOrder())
+        {
+            if (pins.TryGetValue(d.Key, out var pinned) && d.IsPciPresent && d.Pci != pinned && d.Origin == AddressOrigin.Kept)
+                findings.Add(new Finding("LP502", Severity.Info, $"{d.Key} moved from {pinned} to {d.Pci} in the XML; the ledger follows the XML"));
+            if (d.Origin == AddressOrigin.Assigned && d.IsPciPresent && !pins.ContainsKey(d.Key) && kept.Count > 0 && !forced)
+            {
+                var at = d.Pci; // --explain: the released addresses first-fit passed over on the way
+                d.ExplainFurther(() => kept.Where(e => e.Address.CompareTo(at) < 0 && blocked.Contains(e.Address)) is var passed && passed.Any()
+                    ? $"; skipped {string.Join(", ", passed.Select(e => $"{e.Address} (released by {e.Key})"))}, kept for their devices' return" : "");
+            }
+            if (displaced.TryGetValue(d.Key, out var holder) && d.IsPciPresent && d.Origin == AddressOrigin.Assigned)
+                findings.Add(new Finding("LP504", Severity.Warning,
+                    $"{d.Key} comes back at {d.Pci}: its old address {ledger[d.Key]!.Address} is held by {holder} now (changed outside libvirt-pci), so the guest sees it at a new address"));
+        }
+        return new StableAllocation(result, Update(ledger, result, taken), findings);
     }
 
-    /// <summary>The new ledger: every addressed device, and every earlier key that is gone as released.</summary>
-    public static AddressLedger Update(AddressLedger old, AllocationResult result)
+    /// <summary>
+    /// A bus a remembered address may use: bus 0, a PCI controller in the XML, or one the ledger
+    /// remembers as present (the tool adds it again). A controller the ledger has as released was
+    /// removed by someone: addresses behind it are void.
+    /// </summary>
+    private static bool BusRemembered(DomainDefinition domain, AddressLedger ledger, int bus) =>
+        domain.Devices.Any(d => d.ControllerType == "pci" && d.Index == bus)
+        || ledger[$"controller/pci/{bus}"] is { Released: false };
+
+    /// <summary>The new ledger: every addressed device, and every earlier key that is gone as released (with who took its address, if anyone).</summary>
+    public static AddressLedger Update(AddressLedger old, AllocationResult result, IReadOnlyDictionary<string, string>? taken = null)
     {
         var entries = new Dictionary<string, LedgerEntry>(StringComparer.Ordinal);
         foreach (var d in result.Inventory.IterationOrder())
@@ -59,7 +118,7 @@ public static class StabilityPlanner
                 entries.TryAdd(d.Key, new LedgerEntry(d.Key, d.Pci, false));
         foreach (var e in old.Entries)
             if (!entries.ContainsKey(e.Key))
-                entries[e.Key] = e with { Released = true };
+                entries[e.Key] = e with { Released = true, TakenBy = taken?.GetValueOrDefault(e.Key) ?? e.TakenBy };
         return new AddressLedger(entries.Values);
     }
 

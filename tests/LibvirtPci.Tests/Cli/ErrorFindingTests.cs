@@ -94,3 +94,31 @@ public sealed class EveryErrorTests
         }
     }
 }
+
+/// <summary>What a run says about what it did.</summary>
+[Trait("Category", "Cli")]
+public sealed class ReportingTests
+{
+    [Fact]
+    public void In_place_over_a_folder_names_each_file_it_changed()
+    {
+        using var dir = new TempDir();
+        dir.CopyFixture("examples/q35-web.xml", "vms/a.xml");
+        dir.CopyFixture("examples/q35-web.xml", "vms/b.xml");
+        var r = Support.Cli.Run("-i", Path.Combine(dir.Path, "vms"));
+        Assert.Equal(0, r.ExitCode);
+        foreach (var name in new[] { "a.xml", "b.xml" })
+            Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(Path.Combine(dir.Path, "vms", name))}: assigned \d+ PCI addresses\n", r.Stderr);
+        var again = Support.Cli.Run("-i", Path.Combine(dir.Path, "vms"));
+        Assert.DoesNotContain("assigned", again.Stderr); // nothing changed, nothing named
+    }
+
+    [Fact]
+    public void Diff_and_json_together_are_a_usage_error()
+    {
+        var r = Support.Cli.Run("--diff", "--json", Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Empty(r.StdoutBytes);
+        Assert.StartsWith("libvirt-pci: error LP001: --diff and --json: choose one", r.Stderr);
+    }
+}

@@ -61,8 +61,8 @@ public sealed class InPlaceWriteTests
         for (int i = 0; i < 12; i++)
         {
             File.WriteAllBytes(path, v0);
-            using var a = Start("-i", "--stable", path);
-            using var b = Start("-i", "--io-reserve", "off", path);
+            using var a = Start("-i", "--force", "--stable", path); // the big domain would not boot (LP601): forced, this test is about two writers
+            using var b = Start("-i", "--force", "--io-reserve", "off", path);
             var errA = await a.StandardError.ReadToEndAsync();
             var errB = await b.StandardError.ReadToEndAsync();
             await a.WaitForExitAsync();

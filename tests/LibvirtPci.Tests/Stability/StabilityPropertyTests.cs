@@ -8,11 +8,14 @@ namespace LibvirtPci.Tests.Stability;
 
 /// <summary>
 /// Random histories of a domain (add / remove / reorder devices, unrelated edits), assigned
-/// with the ledger after every step. CsCheck generates the histories and shrinks a failing one.
+/// with the ledger after every step. Between steps a foreign editor acts as libvirt's own tools do
+/// (virsh attach-device --config, virt-manager): it adds devices with the addresses libvirt would
+/// give them, reusing released slots, and removes unused controllers — none of it is ever refused.
+/// CsCheck generates the histories and shrinks a failing one.
 /// </summary>
 public sealed class StabilityPropertyTests
 {
-    private enum Op { AddNic, AddDisk, AddHostdev, AddSound, Remove, Reorder, Unrelated, AddBack, AddBackAll }
+    private enum Op { AddNic, AddDisk, AddHostdev, AddSound, Remove, Reorder, Unrelated, AddBack, AddBackAll, ForeignAddNic, ForeignRemoveController }
 
     private static readonly Gen<(bool Q35, (Op Op, int Arg)[] Steps)> Histories =
         Gen.Select(Gen.Bool, Gen.Select(Gen.Enum<Op>(), Gen.Int[0, 1_000_000]).Array[30, 36]);
@@ -48,20 +51,23 @@ public sealed class StabilityPropertyTests
                 Op.Reorder when removable.Count > 1 => MoveToEnd(xml, removable[arg % removable.Count]),
                 Op.AddBack when removed.Count > 0 => AddBack(xml, removed, arg),
                 Op.AddBackAll when removed.Count > 0 => AddBackAll(xml, removed),
+                Op.ForeignAddNic => ForeignAdd(xml, Nic($"52:54:00:00:{serial / 256:x2}:{serial++ % 256:x2}", new[] { "virtio", "e1000e" }[arg % 2])),
+                Op.ForeignRemoveController => ForeignRemoveController(xml, arg),
                 _ => xml.Replace("<memory unit='MiB'>", $"<!-- edit {arg} --><memory unit='MiB'>", StringComparison.Ordinal),
             };
             history.Add($"{op}({arg})");
             var plan = Plan(edited);
             var next = plan.Text;
-            Check(xml, next, plan.Findings, removed, history);
+            Check(xml, edited, next, plan.Findings, removed, history);
             xml = next;
         }
     }
 
-    private static void Check(string before, string after, IReadOnlyList<Finding> findings, List<string> removed, List<string> history)
+    private static void Check(string before, string edited, string after, IReadOnlyList<Finding> findings, List<string> removed, List<string> history)
     {
         string Where() => "after " + string.Join(", ", history);
-        var b = Parse(before).Devices.Where(d => d.Address.IsPciPresent).ToDictionary(d => d.Key, d => d.Address.Pci);
+        // What had an address before the tool ran: the previous result as edited (a foreign editor gives addresses too).
+        var b = Parse(edited).Devices.Where(d => d.Address.IsPciPresent && d.Kind != "console").GroupBy(d => d.Key).ToDictionary(g => g.Key, g => g.First().Address.Pci);
         var a = Parse(after);
         var lint = AddressLint.Check(a).Where(f => f.Severity == Severity.Error).ToList();
         Assert.True(lint.Count == 0, $"{Where()}: lint: {string.Join("; ", lint.Select(f => f.Message))}");
@@ -72,32 +78,74 @@ public sealed class StabilityPropertyTests
             if (b.TryGetValue(d.Key, out var old))
                 Assert.True(old == d.Address.Pci, $"{Where()}: {d.Key} moved from {old} to {d.Address.Pci}");
         }
-        // New root ports only after the existing ones.
-        var oldPorts = Parse(before).Devices.Where(IsRootPort).Select(d => d.Address.Pci).ToList();
+        // New root ports only after the existing ones (those a foreign editor added included: where
+        // libvirt puts them is libvirt's business, ours come after them).
+        var oldPorts = Parse(edited).Devices.Where(IsRootPort).Select(d => d.Address.Pci).ToList();
         if (oldPorts.Count > 0)
             foreach (var p in a.Devices.Where(IsRootPort).Select(d => d.Address.Pci).Except(oldPorts))
                 Assert.True(p.CompareTo(oldPorts.Max()) > 0, $"{Where()}: new root port at {p} before {oldPorts.Max()}");
         // A released address goes to another device only with a warning.
         var ledger = global::LibvirtPci.Stability.AddressLedger.Read(a.Document, global::LibvirtPci.Stability.AddressLedger.FindInMetadata(a)!);
         var released = ledger.Entries.Where(e => e.Released).ToList();
+        var previous = Parse(before);
+        var previousLedger = global::LibvirtPci.Stability.AddressLedger.FindInMetadata(previous) is { } previousEl
+            ? global::LibvirtPci.Stability.AddressLedger.Read(previous.Document, previousEl) : null;
         foreach (var d in now.Where(d => !b.ContainsKey(d.Key)))
         {
-            var taken = released.FirstOrDefault(e => e.Address == d.Address.Pci && e.Key != d.Key);
+            // (a device back at its own old address is no taker, whoever else once held it)
+            var taken = previousLedger?[d.Key]?.Address == d.Address.Pci ? null : released.FirstOrDefault(e => e.Address == d.Address.Pci && e.Key != d.Key);
             if (taken is not null)
-                Assert.True(findings.Any(f => f.Code == "LP501" && f.Message.Contains(d.Address.Pci.ToString(), StringComparison.Ordinal)),
+                Assert.True(findings.Any(f => f.Code is "LP501" && f.Message.Contains(d.Address.Pci.ToString(), StringComparison.Ordinal)),
                     $"{Where()}: {d.Key} silently took {d.Address.Pci} released by {taken.Key}");
         }
-        // A returning device gets its old address back (unless a forced reuse gave it away).
-        var beforeDomain = Parse(before);
-        if (global::LibvirtPci.Stability.AddressLedger.FindInMetadata(beforeDomain) is { } oldEl)
+        // A released address another editor gave away is reconciled with a warning naming both.
+        foreach (var e in released.Where(e => e.TakenBy is not null))
         {
-            var oldLedger = global::LibvirtPci.Stability.AddressLedger.Read(beforeDomain.Document, oldEl);
-            foreach (var d in now.Where(d => !b.ContainsKey(d.Key)))
-                if (oldLedger[d.Key] is { Released: true } e && !b.ContainsValue(e.Address))
-                    Assert.True(e.Address == d.Address.Pci, $"{Where()}: {d.Key} came back at {d.Address.Pci}, not at its old {e.Address}");
+            Assert.True(now.Any(d => d.Key == e.TakenBy) || !b.ContainsKey(e.TakenBy!), $"{Where()}: taken-by names {e.TakenBy}, which is not there");
+            if (previousLedger?[e.Key] is { TakenBy: null })
+                Assert.True(findings.Any(f => f.Code == "LP503" && f.Message.Contains(e.Key, StringComparison.Ordinal) && f.Message.Contains(e.TakenBy!, StringComparison.Ordinal)),
+                    $"{Where()}: {e.TakenBy} took {e.Address} from {e.Key} without a warning");
+        }
+        // A returning device gets its old address back.
+        if (previousLedger is { } oldLedger)
+        {
+            // Only a warning that says why lets it come back elsewhere: its old address is another
+            // device's now (LP504), or its bus is gone (LP505).
+            // (controllers the tool adds are new ones that reuse a free index, not returning devices)
+            foreach (var d in now.Where(d => !b.ContainsKey(d.Key) && !d.IsController))
+                if (oldLedger[d.Key] is { Released: true } e && e.Address != d.Address.Pci)
+                    Assert.True(findings.Any(f => f.Code is "LP504" or "LP505" && f.Message.Contains(d.Key + " ", StringComparison.Ordinal)),
+                        $"{Where()}: {d.Key} came back at {d.Address.Pci}, not at its old {e.Address}, without a word why; findings: {string.Join(" | ", findings.Select(f => f.Code + " " + f.Message))}");
         }
         // The result is complete: a second run changes nothing.
         Assert.False(Plan(after).Changed, $"{Where()}: not idempotent");
+    }
+
+    /// <summary>
+    /// What `virsh attach-device --config` does: libvirt, which knows no ledger, addresses the new
+    /// device (reusing a released slot if it is the first free one) and adds controllers it needs.
+    /// Simulated with the tool's libvirt-exact allocation on the domain with the ledger hidden.
+    /// </summary>
+    private static string ForeignAdd(string xml, string device)
+    {
+        var domain = Parse(xml);
+        var el = global::LibvirtPci.Stability.AddressLedger.FindInMetadata(domain)!;
+        var ledgerText = xml[el.Start..el.End];
+        var hidden = Add(xml.Remove(el.Start, el.End - el.Start).Insert(el.Start, "<!--ledger-->"), device);
+        var libvirt = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromString("foreign.xml", hidden)).Text;
+        return libvirt.Replace("<!--ledger-->", ledgerText, StringComparison.Ordinal);
+    }
+
+    /// <summary>What virsh detach-device of a controller does: remove a PCI controller nothing sits on (libvirt refuses one in use).</summary>
+    private static string ForeignRemoveController(string xml, int arg)
+    {
+        var domain = Parse(xml);
+        var usedBuses = domain.Devices.Where(d => d.Address.IsPciPresent).Select(d => d.Address.Pci.Bus).ToHashSet();
+        // (nor function 0 of a slot whose other functions are in use: the guest would lose them all)
+        var slotsInUse = domain.Devices.Where(d => d.Address.IsPciPresent && d.Address.Pci.Function > 0).Select(d => d.Address.Pci with { Function = 0 }).ToHashSet();
+        var free = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is > 0 && !usedBuses.Contains(d.Index!.Value)
+            && d.Element.Attr("model") is "pcie-root-port" or "pci-bridge" && !slotsInUse.Contains(d.Address.Pci)).ToList();
+        return free.Count == 0 ? xml : Remove(xml, free[arg % free.Count].Key);
     }
 
     private static bool IsRootPort(Device d) => d.Element.Attr("model") == "pcie-root-port" && d.Address.IsPciPresent && d.Address.Pci.Bus == 0;

@@ -157,7 +157,7 @@ public sealed class StabilityTests
     }
 
     [Fact]
-    public void A_contradictory_ledger_is_an_error_not_ignored()
+    public void A_contradictory_ledger_is_an_error_and_a_vanished_bus_a_warning()
     {
         var xml = DomainXml("q35", Nic(A)).Replace("<memory", "<metadata>\n    <pci:ledger xmlns:pci='urn:libvirt-pci:ledger:1'>\n      <pci:device key='interface/x' address='0000:01:00.0'/>\n      <pci:device key='interface/y' address='0000:01:00.0'/>\n    </pci:ledger>\n  </metadata>\n  <memory", StringComparison.Ordinal);
         var e = Assert.Throws<InputException>(() => Assign(xml));
@@ -165,10 +165,12 @@ public sealed class StabilityTests
         Assert.Contains("two devices have address 0000:01:00.0", e.Message);
         Assert.Equal(6, e.Line); // the second entry claiming the address
 
-        var missingBus = DomainXml("q35", Nic(A)).Replace("<memory", $"<metadata><x:ledger xmlns:x='urn:libvirt-pci:ledger:1'><x:device key='interface/{A}' address='0000:07:00.0'/></x:ledger></metadata>\n  <memory", StringComparison.Ordinal);
-        var e2 = Assert.Throws<InputException>(() => Assign(missingBus));
-        Assert.Equal("LP403", e2.Code);
-        Assert.Contains("no PCI controller with index='7'", e2.Message);
+        // A bus that is gone (its controller removed by another editor) voids the address, with a warning.
+        var missingBus = DomainXml("q35", Nic(A)).Replace("<memory", $"<metadata><x:ledger xmlns:x='urn:libvirt-pci:ledger:1'><x:device key='interface/{A}' address='0000:07:00.0'/><x:released key='controller/pci/7' address='0000:00:02.6'/></x:ledger></metadata>\n  <memory", StringComparison.Ordinal);
+        var plan = Plan(missingBus);
+        var warning = Assert.Single(plan.Findings, f => f.Code == "LP505");
+        Assert.Contains($"interface/{A} was at 0000:07:00.0, but the controller of bus 7 is gone", warning.Message);
+        Assert.NotEqual(new PciAddress(0, 7, 0, 0), Address(plan.Text, $"interface/{A}"));
 
         var garbage = DomainXml("q35").Replace("<memory", "<metadata><pci:ledger xmlns:pci='urn:libvirt-pci:ledger:1'><pci:device key='k' address='nope'/></pci:ledger></metadata>\n  <memory", StringComparison.Ordinal);
         Assert.Equal("LP401", Assert.Throws<InputException>(() => Assign(garbage)).Code);
@@ -190,5 +192,70 @@ public sealed class StabilityTests
         var ledger = new AddressLedger([new LedgerEntry("disk/vda", new PciAddress(0, 4, 0, 0), false), new LedgerEntry("interface/x", new PciAddress(0, 1, 0, 0), true)]);
         var doc = global::LibvirtPci.Xml.XmlSpanParser.Parse(global::LibvirtPci.Xml.SourceText.FromString("l.xml", ledger.ToMarkup("p", '"')));
         Assert.True(AddressLedger.Read(doc, doc.Root).SameAs(ledger));
+    }
+}
+
+/// <summary>The ledger beside libvirt's own editors: what they do is reconciled with warnings, never refused.</summary>
+public sealed class ForeignEditorTests
+{
+    private const string A = "52:54:00:00:00:0a", B = "52:54:00:00:00:0b";
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // detach and attach with nothing run between them: the ledger still lists A as present
+    public void A_released_slot_taken_by_attach_device_is_reconciled_and_the_returning_device_gets_a_new_address(bool assignedBetween)
+    {
+        // --stable domain with NIC A; A detached; NIC B attached the way libvirt does it (into A's released slot).
+        var v1 = Assign(DomainXml("q35", Nic(A), Disk("vda")));
+        var slotA = Address(v1, $"interface/{A}")!.Value;
+        var v2 = assignedBetween ? Assign(Remove(v1, $"interface/{A}")) : Remove(v1, $"interface/{A}");
+        var attached = Add(v2, Nic(B).Replace("</interface>", $"\t<address type='pci' domain='0x0000' bus='0x{slotA.Bus:x2}' slot='0x{slotA.Slot:x2}' function='0x0'/>\n</interface>", StringComparison.Ordinal));
+
+        var v3 = Plan(attached);
+        var taken = Assert.Single(v3.Findings, f => f.Code == "LP503");
+        Assert.Equal(Severity.Warning, taken.Severity);
+        Assert.Contains($"interface/{B} now holds {slotA}, which interface/{A} released", taken.Message);
+        Assert.Contains($"taken-by='interface/{B}'", v3.Text);
+        Assert.DoesNotContain(Plan(v3.Text).Findings, f => f.Code == "LP503"); // said once
+
+        // A comes back without an address: a fresh one, a warning saying why, no duplicate.
+        var v4 = Plan(Add(v3.Text, Nic(A)));
+        var back = Assert.Single(v4.Findings, f => f.Code == "LP504");
+        var newA = Address(v4.Text, $"interface/{A}")!.Value;
+        Assert.NotEqual(slotA, newA);
+        Assert.Equal(slotA, Address(v4.Text, $"interface/{B}"));
+        Assert.Contains($"interface/{A} comes back at {newA}: its old address {slotA} is held by interface/{B}", back.Message);
+        Assert.DoesNotContain(global::LibvirtPci.Addressing.AddressLint.Check(Parse(v4.Text)), f => f.Severity == Severity.Error);
+        Assert.False(Plan(v4.Text).Changed);
+    }
+
+    [Fact]
+    public void Tree_shows_a_port_held_for_a_released_device_and_explain_says_it_was_skipped()
+    {
+        var v1 = Assign(DomainXml("q35", Nic(A), Nic(B)));
+        var slotA = Address(v1, $"interface/{A}")!.Value;
+        var v2 = Assign(Remove(v1, $"interface/{A}"));
+        using var dir = new TempDir();
+        var path = dir.File("vm.xml", System.Text.Encoding.UTF8.GetBytes(v2));
+        var tree = Support.Cli.Run("tree", path);
+        Assert.Contains($"(empty: held for interface/{A}, released; it gets this address back when it returns)", tree.Stdout);
+
+        File.WriteAllText(path, Add(v2, Nic("52:54:00:00:00:0c")));
+        var explain = Support.Cli.Run("--explain", "-i", path);
+        Assert.True(explain.ExitCode == 0, explain.Stderr);
+        Assert.Contains($"skipped {slotA} (released by interface/{A}), kept for their devices' return", explain.Stderr);
+    }
+
+    [Fact]
+    public void A_changed_ledger_is_written_in_its_own_style_so_only_changed_entries_differ()
+    {
+        var v1 = Assign(DomainXml("q35", Nic(A), Nic(B), Disk("vda")));
+        // As libvirt stores it: foreign metadata comes back with double quotes.
+        int start = v1.IndexOf("<pci:ledger", StringComparison.Ordinal), end = v1.IndexOf("</pci:ledger>", StringComparison.Ordinal);
+        var libvirtStyle = v1[..start] + v1[start..end].Replace('\'', '"') + v1[end..];
+        var v2 = Assign(Remove(libvirtStyle, $"interface/{A}"));
+        var before = libvirtStyle.Split('\n').Where(l => l.Contains("<pci:", StringComparison.Ordinal)).ToHashSet();
+        var changed = v2.Split('\n').Where(l => l.Contains("<pci:", StringComparison.Ordinal) && !before.Contains(l)).ToList();
+        Assert.Equal([$"      <pci:released key=\"interface/{A}\" address=\"{Address(v1, $"interface/{A}")}\"/>"], changed);
     }
 }

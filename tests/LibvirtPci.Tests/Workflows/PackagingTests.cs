@@ -43,7 +43,7 @@ public sealed class PackagingTests
             var hook = Run(exe, repo, "hook", "install");
             Assert.True(hook.Code == 0, hook.Out + hook.Err);
             var script = File.ReadAllText(Path.Combine(repo, ".git", "hooks", "pre-commit"));
-            Assert.Contains($"LIBVIRT_PCI=${{LIBVIRT_PCI:-'{exe}'}}", script);
+            Assert.Contains($"recorded='{exe}'", script);
         }
     }
 
