@@ -139,7 +139,7 @@ internal static class AssignCommand
             if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
                 return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
-            var options = sidecar is null ? s.Options : new RewriteOptions { Stable = s.Options.Stable, SparePorts = s.Options.SparePorts, IoReserve = s.Options.IoReserve, SidecarLedger = sidecar.Ledger };
+            var options = sidecar is null ? s.Options : s.Options with { SidecarLedger = sidecar.Ledger };
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
             int exit = ExitCode.Ok;
             if (s.Explain) err.AddRange(Explain(name, plan));

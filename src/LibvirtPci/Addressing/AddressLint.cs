@@ -87,24 +87,15 @@ public static class AddressLint
         {
             var a = d.Address.Pci;
             if (a.Bus != 0) continue;
-            string? owner = domain.Family switch
-            {
-                MachineFamily.I440fx when a.Slot == 1 && a.Function is 0 or 3 => a.Function == 0 ? "the PIIX3 ISA bridge" : "the PIIX4 power management function",
-                MachineFamily.I440fx when a.Slot == 1 && a.Function == 1 && !(d.ControllerType == "ide" && d.Index == 0) => "the PIIX3 IDE controller (ide index 0)",
-                MachineFamily.I440fx when a.Slot == 1 && a.Function == 2 && !(d.ControllerType == "usb" && d.Index == 0) => "the PIIX3 USB controller (usb index 0)",
-                MachineFamily.Q35 when a.Slot == 0x1f && a.Function is 0 or 3 => a.Function == 0 ? "the ICH9 LPC/ISA bridge" : "the ICH9 SMBus controller",
-                MachineFamily.Q35 when a.Slot == 0x1f && a.Function == 2 && !(d.ControllerType == "sata" && d.Index == 0) => "the ICH9 AHCI controller (sata index 0)",
-                _ => null,
-            };
-            if (owner is not null)
-                findings.Add(At(d, "LP308", Severity.Error, $"{d.Key} is at {a}, which is reserved for {owner}", "remove the address and run libvirt-pci assign"));
+            if (Chipset.At(domain.Family, a) is { } function && !(function.Controller is { } role && d.ControllerType == role && d.Index == 0))
+                findings.Add(At(d, "LP308", Severity.Error, $"{d.Key} is at {a}, which is reserved for {function.Name}", "remove the address and run libvirt-pci assign"));
         }
 
         // Functions > 0 need function 0 to be multifunction (the chipset's own slots excepted).
         foreach (var d in addressed)
         {
             var a = d.Address.Pci;
-            if (a.Function == 0 || DomainDefinition.IsChipsetSlot(domain.Family, a)) continue;
+            if (a.Function == 0 || Chipset.IsChipsetSlot(domain.Family, a)) continue;
             if (!byAddress.TryGetValue(a with { Function = 0 }, out var f0))
                 findings.Add(At(d, "LP304", Severity.Error, $"{d.Key} is at {a}, but nothing is at function 0 of that slot: the guest will not see it",
                     "move it to function 0, or remove the address and run libvirt-pci assign"));

@@ -375,17 +375,13 @@ public sealed class LibvirtAllocator
         foreach (var c in _inv.Controllers)
         {
             if (c.ControllerType == "ide" && c.Index == 0)
-                FixedChipsetAddress(c, new PciAddress(0, 1, 1), "the primary IDE controller must have PCI address 0000:00:01.1", "the PIIX3 IDE function of the pc chipset");
+                FixedChipsetAddress(c, Chipset.ForController(MachineFamily.I440fx, "ide")!.Address, "the primary IDE controller must have PCI address 0000:00:01.1", "the PIIX3 IDE function of the pc chipset");
             else if (c.ControllerType == "usb" && c.Index == 0 && c.Model is null or "piix3-uhci")
-                FixedChipsetAddress(c, new PciAddress(0, 1, 2), "the PIIX3 USB controller at index 0 must have PCI address 0000:00:01.2", "the PIIX3 USB function of the pc chipset");
+                FixedChipsetAddress(c, Chipset.ForController(MachineFamily.I440fx, "usb")!.Address, "the PIIX3 USB controller at index 0 must have PCI address 0000:00:01.2", "the PIIX3 USB function of the pc chipset");
             else continue;
             if (set.Count > 0) ReserveOrRefuse(set, c, c.Pci, flags);
         }
-        if (set.Count > 0)
-        {
-            ReserveChipset(set, new PciAddress(0, 1, 0), flags, "the PIIX3 ISA bridge");
-            ReserveChipset(set, new PciAddress(0, 1, 3), flags, "the PIIX4 power management function");
-        }
+        if (set.Count > 0) ReserveChipsetFunctions(set, flags);
         PrimaryVideo(set, 2, flags);
     }
 
@@ -396,7 +392,7 @@ public sealed class LibvirtAllocator
         {
             if (c.ControllerType == "sata" && c.Index == 0)
             {
-                FixedChipsetAddress(c, new PciAddress(0, 0x1f, 2), "the primary SATA controller must have PCI address 0000:00:1f.2", "the ICH9 AHCI function of the q35 chipset");
+                FixedChipsetAddress(c, Chipset.ForController(MachineFamily.Q35, "sata")!.Address, "the primary SATA controller must have PCI address 0000:00:1f.2", "the ICH9 AHCI function of the q35 chipset");
             }
             else if (c.ControllerType == "usb" && c.Model == "ich9-uhci1" && c.AddressType is null)
             {
@@ -415,11 +411,7 @@ public sealed class LibvirtAllocator
                 c.SetAddress(a, "the DMI-to-PCI bridge slot 00:1e of the q35 chipset");
             }
         }
-        if (set.Count > 0)
-        {
-            ReserveChipset(set, new PciAddress(0, 0x1f, 0), flags, "the ICH9 LPC/ISA bridge");
-            ReserveChipset(set, new PciAddress(0, 0x1f, 3), flags, "the ICH9 SMBus controller");
-        }
+        if (set.Count > 0) ReserveChipsetFunctions(set, flags);
         PrimaryVideo(set, 1, flags);
         if (!set.Buses[0].SlotInUse(0x1b))
         {
@@ -431,6 +423,13 @@ public sealed class LibvirtAllocator
                 sound.SetAddress(a, "the HD-audio slot 00:1b of the q35 chipset");
             }
         }
+    }
+
+    /// <summary>Reserves the functions the chipset itself occupies (those no controller of the domain is).</summary>
+    private void ReserveChipsetFunctions(PciAddressSet set, ConnectFlags flags)
+    {
+        foreach (var f in Chipset.Functions(_inv.Family))
+            if (f.Controller is null) ReserveChipset(set, f.Address, flags, f.Name);
     }
 
     /// <summary>Reserves a function the chipset itself occupies; a device written there gets libvirt's refusal, in words.</summary>

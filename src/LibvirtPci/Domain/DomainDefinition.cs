@@ -165,9 +165,6 @@ public sealed class DomainDefinition
     /// <summary>The ICH9 USB2 set (EHCI master and its UHCI companions), which shares one slot and one index.</summary>
     public static bool IsIch9Usb2Model(string? model) => model is "ich9-ehci1" or "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3";
 
-    /// <summary>00:01.x on pc (PIIX3) and 00:1f.x on q35 (ICH9 LPC): slots whose function 0 is the chipset, not an XML device.</summary>
-    public static bool IsChipsetSlot(MachineFamily family, PciAddress a) =>
-        a.Bus == 0 && ((family == MachineFamily.I440fx && a.Slot == 1) || (family == MachineFamily.Q35 && a.Slot == 0x1f));
 
     public (int Line, int Column) Position(XmlElementSpan element) => Document.Position(element);
 }

@@ -1,6 +1,5 @@
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
-using LibvirtPci.Passthrough;
 
 namespace LibvirtPci.Limits;
 

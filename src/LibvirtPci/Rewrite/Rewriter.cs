@@ -24,7 +24,8 @@ public sealed class RewritePlan
     public byte[] Bytes => Changed ? Source.Encode(Text) : Source.Bytes;
 }
 
-public sealed class RewriteOptions
+/// <summary>What a rewrite may do; a record, so a variant is a copy made with <c>with</c> (no field forgotten).</summary>
+public sealed record RewriteOptions
 {
     public QemuCapabilities Caps { get; init; } = QemuCapabilities.Latest;
     /// <summary>Start a ledger in &lt;metadata&gt; when the domain has none (a domain that has one always uses it).</summary>
@@ -129,7 +130,7 @@ public static class Rewriter
             // Spare ports are a convenience; they must never be what breaks the boot.
             if (io.BootFails && options.SparePorts is > 0)
             {
-                var without = Assign(domain, new RewriteOptions { Caps = options.Caps, Stable = options.Stable, SidecarLedger = options.SidecarLedger, IoReserve = options.IoReserve });
+                var without = Assign(domain, options with { SparePorts = null });
                 if (!without.Findings.Any(f => f.Code is "LP601" or "LP602"))
                 {
                     var why = io.Findings.First(f => f.Code is "LP601" or "LP602");

@@ -55,7 +55,7 @@ public static class StabilityPlanner
                 displaced[loser.Key] = winner;
             }
         }
-        var kept = ledger.Entries.Where(e => !present.Contains(e.Key) && !taken.ContainsKey(e.Key) && !DomainDefinition.IsChipsetSlot(domain.Family, e.Address)).ToList();
+        var kept = ledger.Entries.Where(e => !present.Contains(e.Key) && !taken.ContainsKey(e.Key) && !Chipset.IsChipsetSlot(domain.Family, e.Address)).ToList();
         var blocked = kept.Select(e => e.Address).ToHashSet();
         var policy = new AllocationPolicy
         {

@@ -107,8 +107,8 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
             var xml = File.ReadAllText(file).Replace("type='kvm'", "type='qemu'", StringComparison.Ordinal).Replace("type=\"kvm\"", "type=\"qemu\"", StringComparison.Ordinal);
             var r = Sandbox.Define(xml, validate: true);
             Assert.True(r.ExitCode == 0, $"{Path.GetFileName(file)}: libvirt refused it: {r.Stderr}");
-            var dumped = global::LibvirtPci.Passthrough.IoReserveSettings.Read(global::LibvirtPci.Domain.DomainDefinition.Parse(SourceText.FromString("dump.xml", r.Stdout)));
-            var injected = global::LibvirtPci.Passthrough.IoReserveSettings.Read(global::LibvirtPci.Domain.DomainDefinition.Parse(SourceText.FromString("ours.xml", xml)));
+            var dumped = global::LibvirtPci.Domain.IoReserveSettings.Read(global::LibvirtPci.Domain.DomainDefinition.Parse(SourceText.FromString("dump.xml", r.Stdout)));
+            var injected = global::LibvirtPci.Domain.IoReserveSettings.Read(global::LibvirtPci.Domain.DomainDefinition.Parse(SourceText.FromString("ours.xml", xml)));
             Assert.Equal(injected.Global, dumped.Global);
             Assert.Equal(injected.PerPortAliases.OrderBy(a => a), dumped.PerPortAliases.OrderBy(a => a));
             Assert.True(injected.Global || injected.PerPortAliases.Count > 0);
