@@ -248,7 +248,7 @@ public sealed class DomainInventory
                     && !Controllers.Any(o => o != c && o.ControllerType == "usb" && o.Model == c.Model && o.Index == prev.Index))
                 {
                     c.Index = prev.Index;
-                    c.Key = $"controller/usb/{prev.Index}/{c.Model}";
+                    c.Key = ControllerKey.Of("usb", prev.Index, c.Model);
                     continue;
                 }
             }
@@ -257,7 +257,7 @@ public sealed class DomainInventory
             while (taken.Contains(idx)) idx++;
             c.Index = idx;
             taken.Add(idx);
-            c.Key = $"controller/{c.ControllerType}/{idx}";
+            c.Key = ControllerKey.Of(c.ControllerType!, idx);
         }
     }
 
@@ -269,7 +269,7 @@ public sealed class DomainInventory
         var c = new PlannedDevice
         {
             Kind = "controller",
-            Key = $"controller/{type}/{index}" + (type == "usb" && model is not null && model.StartsWith("ich9-", StringComparison.Ordinal) ? "/" + model : ""),
+            Key = ControllerKey.Of(type, index, model),
             ControllerType = type,
             Index = index,
             Model = model,

@@ -91,7 +91,7 @@ public sealed class LibvirtAllocator
             var c = new PlannedDevice
             {
                 Kind = "controller",
-                Key = $"controller/pci/{i}",
+                Key = ControllerKey.Pci(i),
                 ControllerType = "pci",
                 Index = i,
                 Model = model.XmlName(),

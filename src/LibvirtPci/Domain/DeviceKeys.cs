@@ -3,6 +3,33 @@ using LibvirtPci.Xml;
 namespace LibvirtPci.Domain;
 
 /// <summary>
+/// A controller's identity: its type and index (the bus number devices refer to), and for the ICH9
+/// USB2 set, whose master and companions share an index, the model. Built here and only here.
+/// </summary>
+public readonly record struct ControllerKey(string Type, string Index, string? Usb2Model = null)
+{
+    private const string Prefix = "controller/";
+
+    public static ControllerKey Of(string type, int index, string? model = null) => Of(type, index.ToString(System.Globalization.CultureInfo.InvariantCulture), model);
+
+    public static ControllerKey Of(string type, string index, string? model) =>
+        new(type, index, type == "usb" && model is not null && model.StartsWith("ich9-", StringComparison.Ordinal) ? model : null);
+
+    public static ControllerKey Pci(int index) => Of("pci", index);
+
+    /// <summary>The PCI controller (bus) a key names, if it names one.</summary>
+    public static bool IsPci(string key, out int index)
+    {
+        index = -1;
+        return key.StartsWith(Prefix + "pci/", StringComparison.Ordinal) && int.TryParse(key.AsSpan(Prefix.Length + 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
+    }
+
+    public override string ToString() => Usb2Model is null ? $"{Prefix}{Type}/{Index}" : $"{Prefix}{Type}/{Index}/{Usb2Model}";
+
+    public static implicit operator string(ControllerKey key) => key.ToString();
+}
+
+/// <summary>
 /// Identity keys (DESIGN.md): what makes "the same device" across edits and reordering.
 /// interface → MAC; disk → target dev; hostdev → source address; controller → type+index;
 /// a user alias (ua-*) wins over everything; singletons → element + model + ordinal.
@@ -15,7 +42,7 @@ public static class DeviceKeys
         // A controller is its type and index (the bus number devices refer to); an alias we or the
         // user give it later must not turn it into another device.
         if (el.Name == "controller")
-            return $"controller/{el.Attr("type") ?? "?"}/{el.Attr("index") ?? "#" + ordinal}{Usb2Suffix(el)}";
+            return ControllerKey.Of(el.Attr("type") ?? "?", el.Attr("index") ?? "#" + ordinal, el.Attr("model"));
         if (ChildAttr(el, "alias", "name") is { } alias && alias.StartsWith("ua-", StringComparison.Ordinal))
             return $"alias/{alias}";
         switch (el.Name)
@@ -42,9 +69,6 @@ public static class DeviceKeys
 
     private static string? ChildAttr<T>(T el, string child, string attr) where T : struct, IElementView<T> =>
         el.TryChild(child, out var c) ? c.Attr(attr) : null;
-
-    private static string Usb2Suffix<T>(T el) where T : struct, IElementView<T> =>
-        el.Attr("type") == "usb" && el.Attr("model") is { } m && m.StartsWith("ich9-", StringComparison.Ordinal) ? "/" + m : "";
 
     /// <summary>PCI host address, mdev UUID, SCSI host wwpn, USB vendor:product or bus.device.</summary>
     public static string? HostdevSource<T>(T el) where T : struct, IElementView<T>

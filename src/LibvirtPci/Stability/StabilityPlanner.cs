@@ -107,7 +107,7 @@ public static class StabilityPlanner
     /// </summary>
     private static bool BusRemembered(DomainDefinition domain, AddressLedger ledger, int bus) =>
         domain.Devices.Any(d => d.ControllerType == "pci" && d.Index == bus)
-        || ledger[$"controller/pci/{bus}"] is { Released: false };
+        || ledger[ControllerKey.Pci(bus)] is { Released: false };
 
     /// <summary>The new ledger: every addressed device, and every earlier key that is gone as released (with who took its address, if anyone).</summary>
     public static AddressLedger Update(AddressLedger old, AllocationResult result, IReadOnlyDictionary<string, string>? taken = null)
@@ -135,7 +135,7 @@ public static class StabilityPlanner
             if (d.Address.IsPciPresent) Consider(d.Address.Pci);
             else if (ledger[d.Key] is { } e) Consider(e.Address);
         }
-        foreach (var e in ledger.Entries.Where(e => e.Released && e.Key.StartsWith("controller/pci/", StringComparison.Ordinal)))
+        foreach (var e in ledger.Entries.Where(e => e.Released && ControllerKey.IsPci(e.Key, out _)))
             Consider(e.Address);
         if (highest is not { } h) return null;
         return h.Function < 7 ? h with { Function = h.Function + 1 } : new PciAddress(0, h.Slot + 1, 0);
