@@ -184,7 +184,7 @@ internal static class LintCommand
                     continue;
                 }
                 var domain = DomainDefinition.FromDocument(doc);
-                var findings = AddressLint.Check(domain).Concat(Limits.IoSpaceBudget.Analyze(domain)?.Findings ?? []).ToList();
+                var findings = Rewriter.Lint(domain);
                 foreach (var f in findings) if (!json) ctx.Err.WriteLine(f.Format(input.Name));
                 if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
                 report.File(input.Name, changed: null, findings, devices: null);

@@ -103,21 +103,30 @@ public sealed class DomainDefinition
         var list = new List<Device>();
         if (devices is null) return list;
         var ordinals = new Dictionary<string, int>();
+        List<Finding>? errors = null; // every device's error, not just the first: a user fixes them in one go
         foreach (var el in devices.Children)
         {
             if (el.NamespaceUri.Length != 0) continue;
-            if (el.Name == "controller" && el.Attr("index") is { } rawIndex && (PciAddress.ParseNumber(rawIndex) is not { } idx || idx > int.MaxValue))
-                throw Bad(el, $"invalid controller index '{rawIndex}' (libvirt: cannot parse controller index)", "LP209");
-            ordinals.TryGetValue(el.Name, out int ord);
-            ordinals[el.Name] = ord + 1;
-            list.Add(new Device
+            try
             {
-                Element = el,
-                Address = ReadAddress(el),
-                Key = DeviceKeys.KeyOf(new SpanElement(el), ord),
-                Ordinal = ord,
-            });
+                if (el.Name == "controller" && el.Attr("index") is { } rawIndex && (PciAddress.ParseNumber(rawIndex) is not { } idx || idx > int.MaxValue))
+                    throw Bad(el, $"invalid controller index '{rawIndex}' (libvirt: cannot parse controller index)", "LP209");
+                ordinals.TryGetValue(el.Name, out int ord);
+                ordinals[el.Name] = ord + 1;
+                list.Add(new Device
+                {
+                    Element = el,
+                    Address = ReadAddress(el),
+                    Key = DeviceKeys.KeyOf(new SpanElement(el), ord),
+                    Ordinal = ord,
+                });
+            }
+            catch (InputException e)
+            {
+                (errors ??= []).AddRange(e.Errors);
+            }
         }
+        if (errors is not null) throw new InputException(Name, errors); // in document order already
         return list;
     }
 

@@ -56,6 +56,10 @@ public static class Rewriter
     /// <summary>Lint findings that libvirt itself would refuse at define time: assign stops on them.</summary>
     private static readonly HashSet<string> RefusedByLibvirt = new(StringComparer.Ordinal) { "LP211", "LP301", "LP303", "LP305", "LP309" };
 
+    /// <summary>What `lint` reports for a domain as written: its addresses' problems, then the firmware's limits.</summary>
+    public static IReadOnlyList<Finding> Lint(DomainDefinition domain) =>
+        [.. AddressLint.Check(domain), .. IoSpaceBudget.Analyze(domain)?.Findings ?? []];
+
     public static RewritePlan Assign(SourceText source, RewriteOptions? options = null) =>
         Assign(DomainDefinition.Parse(source), options);
 

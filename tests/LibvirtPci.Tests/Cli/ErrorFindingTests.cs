@@ -78,6 +78,19 @@ public sealed class EveryErrorTests
     }
 
     [Fact]
+    public void Invalid_addresses_are_all_reported_not_just_the_first()
+    {
+        var path = Path.Combine(Paths.Fixtures, "bad", "two-invalid-addresses.xml");
+        var r = Support.Cli.Run("lint", path);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith($"{path}:7:54: error LP210: invalid PCI address: slot must be <= 0x1f", lines[0]);
+        Assert.StartsWith($"{path}:9:5: error LP209: invalid controller index 'x'", lines[1]);
+        Assert.StartsWith($"{path}:12:66: error LP210: invalid PCI address: function must be <= 0x7", lines[2]);
+    }
+
+    [Fact]
     public void Json_lists_every_error_and_never_says_ok()
     {
         foreach (var command in new[] { new[] { "--json", Fixture }, ["lint", "--json", Fixture] })

@@ -134,3 +134,47 @@ public sealed class InPlaceWriteTests
         Assert.Contains("LP103", r3.Stderr);
     }
 }
+
+/// <summary>LP105 names the user's file (never our temporary one) and the real cause.</summary>
+[Trait("Category", "Cli")]
+public sealed class WriteFailureTests
+{
+    private static string Tool => Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+
+    private static void RequireRoot() => Require.Available(Environment.UserName == "root" && File.Exists("/usr/bin/chattr") ? null : "needs root and chattr (e2fsprogs) to make a file immutable or a mount read-only");
+
+    [SkippableFact]
+    public void An_immutable_file_is_named_with_the_cause()
+    {
+        RequireRoot();
+        using var dir = new TempDir();
+        var path = dir.CopyFixture("examples/q35-web.xml", "vm.xml");
+        Assert.Equal(0, Proc.Run("chattr", ["+i", path]).Code);
+        try
+        {
+            var r = Proc.Run(Tool, ["-i", path]);
+            Assert.Equal(2, r.Code);
+            Assert.StartsWith($"{path}: error LP105: cannot write: ", r.Err);
+            Assert.Contains("immutable", r.Err);
+            Assert.DoesNotContain(".tmp", r.Err);
+        }
+        finally
+        {
+            Proc.Run("chattr", ["-i", path]);
+        }
+    }
+
+    [SkippableFact]
+    public void A_read_only_file_system_is_named_with_the_cause()
+    {
+        RequireRoot();
+        using var dir = new TempDir();
+        var source = dir.CopyFixture("examples/q35-web.xml", "vm.xml");
+        // A private mount namespace: a read-only tmpfs that nobody else sees, gone with the process.
+        var r = Proc.Run("unshare", ["-m", "--propagation", "private", "sh", "-c",
+            "mkdir -p \"$1\" && mount -t tmpfs tmpfs \"$1\" && cp \"$2\" \"$1/vm.xml\" && mount -o remount,ro \"$1\" && exec \"$3\" -i \"$1/vm.xml\"", "sh", Path.Combine(dir.Path, "mnt"), source, Tool], env: null,
+            workDir: null);
+        Assert.Equal(2, r.Code);
+        Assert.Equal($"{Path.Combine(dir.Path, "mnt", "vm.xml")}: error LP105: cannot write: the file system is read-only\n", r.Err);
+    }
+}

@@ -105,3 +105,19 @@ public sealed class LosslessTests
         Assert.Equal("q", doc.Root.PrefixOf(DomainDefinition.QemuNamespace));
     }
 }
+
+/// <summary>Fixture-driven tests run over folders: a folder that lost files must fail here, not shrink a theory silently.</summary>
+public sealed class FixtureSetTests
+{
+    [Theory]
+    [InlineData("rewrite", "*.in.xml", 4)]
+    [InlineData("rewrite", "*.approved.xml", 4)]
+    [InlineData("ioreserve", "*.approved.xml", 4)]
+    [InlineData("bad", "*.xml", 14)]
+    [InlineData("examples", "*.xml", 1)]
+    public void Every_fixture_set_is_complete(string folder, string pattern, int minimum)
+    {
+        var count = Directory.GetFiles(Path.Combine(Paths.Fixtures, folder), pattern).Length;
+        Assert.True(count >= minimum, $"fixtures/{folder}/{pattern}: {count} files, expected at least {minimum}");
+    }
+}
