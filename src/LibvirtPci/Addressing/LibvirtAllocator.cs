@@ -29,6 +29,8 @@ public sealed class AllocationResult
     /// <summary>pcie-root-port/pci-bridge/... target values libvirt fills in: controller → (attribute, value).</summary>
     public required IReadOnlyDictionary<PlannedDevice, IReadOnlyList<(string Name, string Value)>> ControllerTargets { get; init; }
     public required IReadOnlyDictionary<PlannedDevice, string> ControllerModelNames { get; init; }
+    /// <summary>Released (blocked) addresses that went to a device because nothing else was left.</summary>
+    public IReadOnlyList<PciAddress> ReusedReleased { get; init; } = [];
 }
 
 /// <summary>
@@ -123,7 +125,7 @@ public sealed class LibvirtAllocator
         }
         foreach (var c in added.Where(c => c.IsPciController && c.Index > 0))
             c.Reason = DescribeAddedBus(c) + "; placed at the " + c.Reason;
-        return new AllocationResult { Inventory = _inv, Added = added, ControllerTargets = targets, ControllerModelNames = modelNames };
+        return new AllocationResult { Inventory = _inv, Added = added, ControllerTargets = targets, ControllerModelNames = modelNames, ReusedReleased = set.ReusedReleased };
     }
 
     private string DescribeAddedBus(PlannedDevice c)
@@ -184,7 +186,10 @@ public sealed class LibvirtAllocator
 
     private PciAddress ReserveNextOrRefuse(PciAddressSet set, PlannedDevice? device, ConnectFlags flags, int function = -1)
     {
-        try { return set.ReserveNext(flags, function); }
+        // (libvirt: a PCI controller's index must be larger than its bus; first fit that finds a slot
+        // only on its own bus or behind it would be refused, LP216, so it looks no further)
+        int belowBus = !set.DryRun && device is { IsPciController: true, Index: > 0 } c ? c.Index : int.MaxValue;
+        try { return set.ReserveNext(flags, function, belowBus); }
         catch (AddressingException e) { throw Refusal(device, e); }
     }
 

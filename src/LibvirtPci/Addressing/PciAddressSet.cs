@@ -32,6 +32,8 @@ public sealed class PciBus
         Functions[slot] |= (byte)(1 << function);
     }
 
+    internal void Untake(int slot, int function) => Functions[slot] &= (byte)~(1 << function);
+
     /// <summary>The lowest completely free slot, or -1: keeps first-fit linear over a domain's devices.</summary>
     internal int LowestFreeSlot()
     {
@@ -68,6 +70,12 @@ public sealed class PciAddressSet
 {
     private readonly List<PciBus> _buses = new();
     private int _firstNotFullBus;
+    // Released addresses (the ledger's): taken like a device's, given out only when nothing else is left.
+    private readonly SortedSet<PciAddress> _released = new();
+    private readonly List<PciAddress> _reused = new();
+
+    /// <summary>Released addresses that had to be given to a device because nothing else was left (first-fit order).</summary>
+    public IReadOnlyList<PciAddress> ReusedReleased => _reused;
 
     public PciAddressSet(int busCount, bool dryRun, bool pcieToPciBridgeSupported)
     {
@@ -89,15 +97,54 @@ public sealed class PciAddressSet
     public PciAddress? RootPortFloor { get; set; }
 
     /// <summary>
-    /// Marks a function as taken without a device (a released address kept from reuse).
-    /// Silently ignores addresses on buses or slots this set does not have.
+    /// Marks a function as taken without a device (a released address kept from reuse; the last
+    /// resort of a search that finds nothing else). Silently ignores addresses on buses or slots
+    /// this set does not have, and functions already taken.
     /// </summary>
     public void Block(PciAddress addr)
     {
         if (addr.Domain != 0 || addr.Bus >= _buses.Count) return;
         var bus = _buses[addr.Bus];
-        if (addr.Slot < bus.MinSlot || addr.Slot > bus.MaxSlot) return;
+        if (addr.Slot < bus.MinSlot || addr.Slot > bus.MaxSlot || (bus.Functions[addr.Slot] & (1 << addr.Function)) != 0) return;
         bus.Take(addr.Slot, addr.Function);
+        _released.Add(addr);
+    }
+
+    /// <summary>
+    /// The first released address (first-fit order, on a bus below <paramref name="belowBus"/>) a
+    /// device with these flags may take: its slot must hold nothing but released functions, or, for
+    /// a device that shares slots (root ports), be a slot of such devices. Null when there is none.
+    /// </summary>
+    private PciAddress? ReuseReleased(ConnectFlags flags, int belowBus)
+    {
+        bool aggregate = (flags & ConnectFlags.AggregateSlot) != 0;
+        foreach (var a in _released)
+        {
+            if (a.Bus >= Math.Min(_buses.Count, belowBus)) break;
+            var bus = _buses[a.Bus];
+            if (Check(a.Bus, bus.Flags, flags, fromConfig: false) != Mismatch.None) continue;
+            int releasedHere = 0;
+            foreach (var r in _released.GetViewBetween(a with { Function = 0 }, a with { Function = 7 })) releasedHere |= 1 << r.Function;
+            bool onlyReleased = (bus.Functions[a.Slot] & ~releasedHere) == 0;
+            if (!onlyReleased && !(aggregate && bus.Aggregate[a.Slot])) continue;
+            if (aggregate && !onlyReleased)
+            {
+                bus.Untake(a.Slot, a.Function); // one function of a slot of root ports
+                _released.Remove(a);
+                _reused.Add(a);
+                return a;
+            }
+            for (int f = 0; f < 8; f++)
+                if ((releasedHere & (1 << f)) != 0)
+                {
+                    bus.Untake(a.Slot, f); // the whole slot: it held only released functions
+                    _released.Remove(a with { Function = f });
+                }
+            var slot = a with { Function = aggregate ? a.Function : 0 };
+            _reused.Add(slot);
+            return slot;
+        }
+        return null;
     }
     public bool PcieToPciBridgeSupported { get; }
     public IReadOnlyList<PciBus> Buses => _buses;
@@ -170,14 +217,15 @@ public sealed class PciAddressSet
     }
 
     /// <summary>virDomainPCIAddressReserveNextAddr: first fit from bus 0; in a dry run, add a bus when nothing fits.</summary>
-    public PciAddress ReserveNext(ConnectFlags flags, int function = -1)
+    /// <param name="belowBus">only buses with a lower index (a PCI controller never sits on its own bus or behind it)</param>
+    public PciAddress ReserveNext(ConnectFlags flags, int function = -1, int belowBus = int.MaxValue)
     {
-        var addr = NextFree(flags, function);
+        var addr = NextFree(flags, function, belowBus);
         Reserve(addr, flags, fromConfig: false);
         return addr;
     }
 
-    private PciAddress NextFree(ConnectFlags flags, int function)
+    private PciAddress NextFree(ConnectFlags flags, int function, int belowBus)
     {
         int fn = function == -1 ? 0 : function;
         int first = 0;
@@ -190,14 +238,17 @@ public sealed class PciAddressSet
                 _firstNotFullBus++;
             first = _firstNotFullBus;
         }
-        for (int b = first; b < _buses.Count; b++)
+        for (int b = first; b < Math.Min(_buses.Count, belowBus); b++)
         {
             if (FindOnBus(b, flags, function, ref fn) is { } slot)
                 return new PciAddress(b, slot, fn);
         }
         // libvirt's second pass (empty buses of another isolation group) never differs on x86.
+        // Nothing free: a released address is the last resort, before growing where growing is
+        // possible (the dry run), instead of failing where it is not.
         if (!DryRun)
-            throw new AddressingException("LP220", $"no more available PCI slots for a {PciControllerModels.Describe(flags)}");
+            return ReuseReleased(flags, belowBus) ?? throw new AddressingException("LP220", $"no more available PCI slots for a {PciControllerModels.Describe(flags)}");
+        if (!CanGrowFor(flags) && ReuseReleased(flags, belowBus) is { } reused) return reused;
         var grown = new PciAddress(_buses.Count, 0, fn);
         Grow(ref grown, flags);
         return grown with { Slot = _buses[grown.Bus].MinSlot };
@@ -241,6 +292,9 @@ public sealed class PciAddressSet
         }
         return null;
     }
+
+    /// <summary>Whether <see cref="Grow"/> can add a bus for a device with these flags (a PCI device: a bridge; a PCIe one: a root port).</summary>
+    private static bool CanGrowFor(ConnectFlags flags) => (flags & (ConnectFlags.PciDevice | ConnectFlags.PcieDevice | ConnectFlags.PcieSwitchUpstreamPort)) != 0;
 
     /// <summary>Added buses, in the order the dry run needed them (virDomainPCIAddressSetGrow).</summary>
     private void Grow(ref PciAddress addr, ConnectFlags flags)

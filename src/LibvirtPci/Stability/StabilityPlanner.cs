@@ -64,33 +64,24 @@ public static class StabilityPlanner
             RootPortFloor = ledger.Count > 0 ? RootPortFloor(domain, ledger) : null,
             SparePorts = sparePorts,
         };
-        AllocationResult result;
-        bool forced = false;
-        try
+        // Released addresses are the allocator's last resort: a device gets one only when nothing
+        // else is left (no free slot, no room to grow), and then the warning says whose it was.
+        var result = LibvirtAllocator.Assign(domain, caps, policy);
+        var reused = result.ReusedReleased.ToHashSet();
+        foreach (var d in result.Inventory.IterationOrder().Where(d => d.Origin == AddressOrigin.Assigned && d.IsPciPresent && reused.Contains(d.Pci)))
         {
-            result = LibvirtAllocator.Assign(domain, caps, policy);
-        }
-        catch (InputException e) when (blocked.Count > 0 && e.Code is "LP220" or "LP221" or "LP216")
-        {
-            forced = true;
-            // The topology cannot grow any more (no slot, no room for a bridge, or a bridge that
-            // could only plug into itself): released addresses must be reused.
-            result = LibvirtAllocator.Assign(domain, caps, policy with { Blocked = Array.Empty<PciAddress>() });
-            foreach (var d in result.Inventory.IterationOrder().Where(d => d.Origin == AddressOrigin.Assigned && d.IsPciPresent && blocked.Contains(d.Pci) && !pins.ContainsKey(d.Key)))
-            {
-                var previous = ledger.Entries.First(x => x.Address == d.Pci && !present.Contains(x.Key));
-                findings.Add(new Finding("LP501", Severity.Warning,
-                    $"{d.Key} takes {d.Pci}, released by {previous.Key}: no never-used slot is left, so the guest will see a different device at that address"));
-            }
+            var previous = kept.First(x => x.Address.Bus == d.Pci.Bus && x.Address.Slot == d.Pci.Slot);
+            findings.Add(new Finding("LP501", Severity.Warning,
+                $"{d.Key} takes {d.Pci}, released by {previous.Key}: no never-used slot is left, so the guest will see a different device at that address"));
         }
         foreach (var d in result.Inventory.IterationOrder())
         {
             if (pins.TryGetValue(d.Key, out var pinned) && d.IsPciPresent && d.Pci != pinned && d.Origin == AddressOrigin.Kept)
                 findings.Add(new Finding("LP502", Severity.Info, $"{d.Key} moved from {pinned} to {d.Pci} in the XML; the ledger follows the XML"));
-            if (d.Origin == AddressOrigin.Assigned && d.IsPciPresent && !pins.ContainsKey(d.Key) && kept.Count > 0 && !forced)
+            if (d.Origin == AddressOrigin.Assigned && d.IsPciPresent && !pins.ContainsKey(d.Key) && kept.Count > 0)
             {
                 var at = d.Pci; // --explain: the released addresses first-fit passed over on the way
-                d.ExplainFurther(() => kept.Where(e => e.Address.CompareTo(at) < 0 && blocked.Contains(e.Address)) is var passed && passed.Any()
+                d.ExplainFurther(() => kept.Where(e => e.Address.CompareTo(at) < 0 && !reused.Contains(e.Address)) is var passed && passed.Any()
                     ? $"; skipped {string.Join(", ", passed.Select(e => $"{e.Address} (released by {e.Key})"))}, kept for their devices' return" : "");
             }
             if (displaced.TryGetValue(d.Key, out var holder) && d.IsPciPresent && d.Origin == AddressOrigin.Assigned)
