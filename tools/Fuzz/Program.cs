@@ -9,7 +9,10 @@ int count = args.Length > 0 ? int.Parse(args[0]) : 100_000;
 int seed = args.Length > 1 ? int.Parse(args[1]) : Environment.TickCount;
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "LibvirtPci.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run inside the repository");
-var seeds = Directory.GetFiles(Path.Combine(root, "..", "shared", "corpus", "libvirt"), "*.xml")
+// libvirt's own test corpus, as tools/fetch-libvirt-corpus.sh 9.0.0 caches it (run that first)
+var corpus = CorpusLocation.Of("9.0.0");
+if (!Directory.Exists(corpus)) { Console.Error.WriteLine($"fuzz: no corpus at {corpus}: run tools/fetch-libvirt-corpus.sh 9.0.0"); return 2; }
+var seeds = Directory.GetFiles(corpus, "*.xml")
     .Concat(Directory.GetFiles(Path.Combine(root, "fixtures"), "*.xml", SearchOption.AllDirectories))
     .Select(File.ReadAllText).ToList();
 if (parser)

@@ -15,13 +15,7 @@ public static class Paths
     /// Where tools/fetch-libvirt-corpus.sh puts libvirt VERSION's test pairs: a cache outside the
     /// repository (nothing of libvirt's is committed).
     /// </summary>
-    public static string CorpusOf(string version)
-    {
-        var root = Environment.GetEnvironmentVariable("LIBVIRT_PCI_CORPUS_DIR") is { Length: > 0 } dir ? dir
-            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "libvirt-pci", "corpus");
-        return Path.Combine(root, version);
-    }
+    public static string CorpusOf(string version) => global::LibvirtPci.Tools.CorpusLocation.Of(version);
 
     public static string Corpus => CorpusOf(CorpusVersion);
 
