@@ -12,7 +12,7 @@ public sealed record AllocationPolicy
 
     /// <summary>Remembered addresses for devices (by identity key) that have none in the XML.</summary>
     public IReadOnlyDictionary<string, PciAddress> Pins { get; init; } = new Dictionary<string, PciAddress>();
-    /// <summary>Released addresses no new device may take (while the topology can grow instead).</summary>
+    /// <summary>Released addresses no new device may take while the topology can grow instead; the last resort otherwise (<see cref="AllocationResult.ReusedReleased"/> says which went).</summary>
     public IReadOnlyCollection<PciAddress> Blocked { get; init; } = Array.Empty<PciAddress>();
     /// <summary>No new pcie-root-port below this bus-0 address.</summary>
     public PciAddress? RootPortFloor { get; init; }

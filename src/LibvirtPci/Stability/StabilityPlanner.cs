@@ -86,7 +86,7 @@ public static class StabilityPlanner
             }
             if (displaced.TryGetValue(d.Key, out var holder) && d.IsPciPresent && d.Origin == AddressOrigin.Assigned)
                 findings.Add(new Finding("LP504", Severity.Warning,
-                    $"{d.Key} comes back at {d.Pci}: its old address {ledger[d.Key]!.Address} is held by {holder} now (changed outside libvirt-pci), so the guest sees it at a new address"));
+                    $"{d.Key} comes back at {d.Pci}: its old address {ledger[d.Key]!.Address} is held by {holder} now, so the guest sees it at a new address"));
         }
         return new StableAllocation(result, Update(ledger, result, taken), findings);
     }
