@@ -3,25 +3,26 @@ using LibvirtPci.Addressing;
 namespace LibvirtPci.Tests.Support;
 
 /// <summary>One pair of a fetched libvirt corpus (tools/fetch-libvirt-corpus.sh): libvirt's input, its stored output, and the QEMU capabilities it used.</summary>
-public sealed record CorpusCase(string Name, string Machine, string CapsKind, QemuCapabilities Caps, string Features)
+public sealed record CorpusCase(string Version, string Name, string Machine, string CapsKind, QemuCapabilities Caps, string Features)
 {
-    public string InPath => Path.Combine(Paths.Corpus, Name + ".in.xml");
-    public string OutPath => Path.Combine(Paths.Corpus, Name + ".out.xml");
+    public string InPath => Path.Combine(Paths.CorpusOf(Version), Name + ".in.xml");
+    public string OutPath => Path.Combine(Paths.CorpusOf(Version), Name + ".out.xml");
     public override string ToString() => Name;
 }
 
 public static class CorpusManifest
 {
-    /// <summary>libvirt 9.0's test program has 479 x86 pc/q35 pairs with PCI addresses; fewer means a truncated fetch.</summary>
-    public const int MinimumCases = 479;
+    /// <summary>How many x86 pc/q35 pairs with PCI addresses each libvirt's test program has; fewer means a truncated fetch.</summary>
+    public static readonly IReadOnlyDictionary<string, int> MinimumCases = new Dictionary<string, int> { ["7.0.0"] = 410, ["9.0.0"] = 479, ["11.3.0"] = 762 };
 
     /// <summary>MANIFEST.tsv joined with CAPS.tsv (fake capability lists); skips the calling test when the corpus is missing.</summary>
-    public static IReadOnlyList<CorpusCase> Load()
+    public static IReadOnlyList<CorpusCase> Load(string version = Paths.CorpusVersion)
     {
-        Paths.RequireCorpus();
-        var manifest = Path.Combine(Paths.Corpus, "MANIFEST.tsv");
+        Paths.RequireCorpus(version);
+        var corpus = Paths.CorpusOf(version);
+        var manifest = Path.Combine(corpus, "MANIFEST.tsv");
         var fake = new Dictionary<string, string>();
-        foreach (var line in File.ReadLines(Path.Combine(Paths.Corpus, "CAPS.tsv")).Skip(1))
+        foreach (var line in File.ReadLines(Path.Combine(corpus, "CAPS.tsv")).Skip(1))
         {
             var f = line.Split('\t');
             fake[f[0]] = f.Length > 3 ? f[3] : "";
@@ -38,9 +39,9 @@ public static class CorpusManifest
                 _ when capsKind.StartsWith("ver:", StringComparison.Ordinal) => QemuCapabilities.ForQemuVersion(Version.Parse(capsKind[4..])),
                 _ => throw new InvalidDataException($"{manifest}: case {f[0]} has an unknown capability kind '{capsKind}'"),
             };
-            cases.Add(new CorpusCase(f[0], f[2], capsKind, caps, f[9]));
+            cases.Add(new CorpusCase(version, f[0], f[2], capsKind, caps, f[9]));
         }
-        Assert.True(cases.Count >= MinimumCases, $"{manifest} lists {cases.Count} cases, libvirt 9.0 has {MinimumCases}: run tools/fetch-libvirt-corpus.sh --force {Paths.CorpusVersion}");
+        Assert.True(cases.Count >= MinimumCases[version], $"{manifest} lists {cases.Count} cases, libvirt {version}'s tests have {MinimumCases[version]}: run tools/fetch-libvirt-corpus.sh --force {version}");
         return cases;
     }
 }
