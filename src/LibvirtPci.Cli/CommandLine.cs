@@ -156,7 +156,7 @@ public static class CommandLine
         return null;
     }
 
-    /// <summary>McMaster 2.3.0's parse error messages (in a class of their own: compiled only when a parse fails).</summary>
+    /// <summary>McMaster 2.3.0's parse error messages (a class of their own, so the regexes are built only when a parse fails, not at every start).</summary>
     private static class McMasterMessages
     {
         public static readonly Regex MissingValue = new("^Missing value for option '(?<name>[^']*)'");
@@ -167,16 +167,15 @@ public static class CommandLine
     /// <summary>McMaster's parse errors, in the wording of this tool's usage errors (pinned to 2.3.0 by CommandLineTests).</summary>
     private static UsageException Translate(CommandParsingException e)
     {
-        var (MissingValue, UnexpectedValue, Unrecognized) = (McMasterMessages.MissingValue, McMasterMessages.UnexpectedValue, McMasterMessages.Unrecognized);
         var command = PathOf(e.Command);
         var message = e.Message.Split('\n')[0].TrimEnd();
-        if (MissingValue.Match(message) is { Success: true } missing && FindOption(e.Command, missing.Groups["name"].Value) is { } needy)
+        if (McMasterMessages.MissingValue.Match(message) is { Success: true } missing && FindOption(e.Command, missing.Groups["name"].Value) is { } needy)
             return new UsageException($"option '{Spell(needy)}' needs a value <{needy.ValueName}>", command);
-        if (UnexpectedValue.Match(message) is { Success: true } unexpected && FindOption(e.Command, unexpected.Groups["name"].Value) is { } option)
+        if (McMasterMessages.UnexpectedValue.Match(message) is { Success: true } unexpected && FindOption(e.Command, unexpected.Groups["name"].Value) is { } option)
             return new UsageException(option.OptionType == CommandOptionType.NoValue
                 ? $"option '{Spell(option)}' takes no value"
                 : $"option '{Spell(option)}' is given twice ('{unexpected.Groups["value"].Value}')", command);
-        if (Unrecognized.Match(message) is { Success: true } unknown)
+        if (McMasterMessages.Unrecognized.Match(message) is { Success: true } unknown)
         {
             var arg = unknown.Groups["arg"].Value;
             var near = e is UnrecognizedCommandParsingException { NearestMatches: var matches } ? matches.FirstOrDefault() : null;
