@@ -1,4 +1,5 @@
 using DiffPlex.Renderer;
+using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Passthrough;
 using LibvirtPci.Rewrite;
@@ -40,7 +41,7 @@ public sealed class AssignOptions
         SkipNonDomain = app.Flag("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
         StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
         Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
-        LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default 9.0, the only one known to differ from none)"),
+        LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (default 9.0); newer ones get 11.3's with a warning"),
     };
 }
 
@@ -50,10 +51,16 @@ internal static class AssignCommand
     {
         var args = o.Files.Values.ToList();
         if (args.Count == 0) args.Add("-");
-        if (o.LibvirtVersion.HasValue() && o.LibvirtVersion.Value() is not ("9.0" or "9"))
+        var libvirt = LibvirtProfile.Default;
+        if (o.LibvirtVersion.Value() is { } wanted)
         {
-            ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version {o.LibvirtVersion.Value()} is not supported (known: 9.0)");
-            return ExitCode.InvalidInput;
+            if (LibvirtProfile.Parse(wanted, out var error, out bool newer) is not { } profile)
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version: {error}");
+                return ExitCode.InvalidInput;
+            }
+            if (newer) ctx.Err.WriteLine($"libvirt-pci: warning LP003: libvirt {wanted} is newer than the newest known ({LibvirtProfile.Newest.ToString(2)}): {LibvirtProfile.Newest.ToString(2)}'s choices are reproduced");
+            libvirt = profile;
         }
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
@@ -82,7 +89,7 @@ internal static class AssignCommand
         }
 
         var settings = new FileSettings(
-            new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve },
+            new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve, Libvirt = libvirt },
             ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];

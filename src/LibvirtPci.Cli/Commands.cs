@@ -29,8 +29,9 @@ public static class Commands
     private const string AssignHelp = """
 
 Fills in every missing PCI address and adds the PCI controllers libvirt would add, so that
-the result is what `virsh define` + `virsh dumpxml --inactive` would store (libvirt 9.0,
-x86_64 pc/i440fx and q35), without a libvirt daemon. Addresses already in the file are kept.
+the result is what `virsh define` + `virsh dumpxml --inactive` would store (libvirt 9.0, or
+the one --libvirt-version names, 7.0 to 11.3; x86_64 pc/i440fx and q35), without a libvirt
+daemon. Addresses already in the file are kept.
 Only the new <address> and <controller> elements are written; every other byte stays.
 
 Examples:

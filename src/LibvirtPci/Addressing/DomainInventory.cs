@@ -13,6 +13,9 @@ public sealed class DomainInventory
 {
     public DomainDefinition Domain { get; }
     public QemuCapabilities Caps { get; }
+    /// <summary>The libvirt whose choices are reproduced.</summary>
+    public LibvirtProfile Libvirt { get; }
+
     public MachineFamily Family => Domain.Family;
 
     public List<PlannedDevice> Controllers { get; } = new();
@@ -40,10 +43,11 @@ public sealed class DomainInventory
     private readonly Dictionary<Device, string> _diskBus = new();
     private readonly Dictionary<Device, int> _diskIndex = new();
 
-    public DomainInventory(DomainDefinition domain, QemuCapabilities caps)
+    public DomainInventory(DomainDefinition domain, QemuCapabilities caps, LibvirtProfile? libvirt = null)
     {
         Domain = domain;
         Caps = caps;
+        Libvirt = libvirt ?? LibvirtProfile.Default;
         Read();
         AssignControllerIndexes();
         AssignSpaprVioAddresses();
@@ -97,8 +101,13 @@ public sealed class DomainInventory
     {
         // libvirt's parser allows one of each of these (virDomainDefParseXML).
         foreach (var single in new[] { "memballoon", "watchdog", "vsock", "iommu" })
-            if (Domain.Devices.Where(d => d.Kind == single).Skip(1).FirstOrDefault() is { } second)
-                throw Refuse(FromXml(second), "LP225", $"only a single <{single}> device is supported (libvirt refuses a second one)");
+        {
+            var all = Domain.Devices.Where(d => d.Kind == single).ToList();
+            bool several = single == "watchdog" && Libvirt.Has(LibvirtBehaviour.MultipleWatchdogs);
+            var second = (several ? all.Where(d => d.Element.Attr("model") == "itco") : all).Skip(1).FirstOrDefault();
+            if (second is not null)
+                throw Refuse(FromXml(second), "LP225", $"only a single <{single}{(several ? " model='itco'" : "")}> device is supported (libvirt {Libvirt} refuses a second one)");
+        }
         var ifaceHostdevs = new List<PlannedDevice>();
         var hostdevs = new List<PlannedDevice>();
         PlannedDevice? primary = null;

@@ -18,6 +18,8 @@ public sealed record AllocationPolicy
     public PciAddress? RootPortFloor { get; init; }
     /// <summary>Keep this many empty hotplug root ports (q35); null: libvirt's own single spare rule.</summary>
     public int? SparePorts { get; init; }
+    /// <summary>The libvirt whose choices to reproduce.</summary>
+    public LibvirtProfile Profile { get; init; } = LibvirtProfile.Default;
 }
 
 /// <summary>What the allocator decided: every device with its final address and the controllers/devices it adds.</summary>
@@ -56,7 +58,7 @@ public sealed class LibvirtAllocator
     public static AllocationResult Assign(DomainDefinition domain, QemuCapabilities? caps = null, AllocationPolicy? policy = null)
     {
         policy ??= AllocationPolicy.Libvirt;
-        var inventory = new DomainInventory(domain, caps ?? QemuCapabilities.Latest);
+        var inventory = new DomainInventory(domain, caps ?? QemuCapabilities.Latest, policy.Profile);
         inventory.ApplyPins(policy.Pins);
         return new LibvirtAllocator(inventory, policy).Run();
     }
@@ -245,6 +247,7 @@ public sealed class LibvirtAllocator
             case "filesystem":
                 var driver = el?.Element("driver")?.Attr("type");
                 if (driver is "loop" or "nbd" or "ploop") return ConnectFlags.None;
+                if (driver == "mtp" && _inv.Libvirt.Has(LibvirtBehaviour.MtpFilesystemOnUsb)) return ConnectFlags.None;
                 return driver == "virtiofs" ? _virtioFlags : Virtio(d.Model);
             case "interface":
                 if (d.Type == "hostdev") return HostdevFlags(d);
@@ -258,6 +261,7 @@ public sealed class LibvirtAllocator
                     _ => _pciFlags,
                 };
             case "sound":
+                if (d.Model == "virtio" && _inv.Libvirt.Has(LibvirtBehaviour.VirtioSound)) return _virtioFlags;
                 return d.Model is "es1370" or "ac97" or "ich6" or "ich9" ? _pciFlags : ConnectFlags.None;
             case "disk":
                 return _inv.BusOf(d) == "virtio" ? Virtio(d.Model) : ConnectFlags.None;
@@ -492,8 +496,8 @@ public sealed class LibvirtAllocator
         foreach (var c in _inv.Controllers)
             if (c.IsPciController && c.PciModel is not (PciControllerModel.PciRoot or PciControllerModel.PcieRoot) && c.IsPciWanted)
                 ReserveNext(set, c);
-        foreach (var d in _inv.Filesystems.Where(d => d.IsPciWanted)) ReserveNext(set, d);
-        foreach (var d in _inv.Nets.Where(d => d.IsPciWanted)) ReserveNext(set, d);
+        foreach (var d in _inv.Filesystems.Where(d => d.IsPciWanted && !IsUsbDevice(d))) ReserveNext(set, d);
+        foreach (var d in _inv.Nets.Where(d => d.IsPciWanted && !IsUsbDevice(d))) ReserveNext(set, d);
         foreach (var d in _inv.Sounds.Where(d => d.IsPciWanted && d.Model is not ("sb16" or "pcspk" or "usb"))) ReserveNext(set, d);
         foreach (var c in _inv.Controllers)
         {
@@ -528,7 +532,7 @@ public sealed class LibvirtAllocator
         }
         if (_inv.Memballoon is { } balloon && balloon.Model is not ("none" or "xen") && balloon.IsPciWanted) ReserveNext(set, balloon);
         foreach (var d in _inv.Rngs.Where(d => d.IsPciWanted)) ReserveNext(set, d);
-        foreach (var d in _inv.Watchdogs.Take(1).Where(d => d.Model == "i6300esb" && d.IsPciWanted)) ReserveNext(set, d);
+        foreach (var d in _inv.Watchdogs.Take(_inv.Libvirt.Has(LibvirtBehaviour.MultipleWatchdogs) ? int.MaxValue : 1).Where(d => d.Model == "i6300esb" && d.IsPciWanted)) ReserveNext(set, d);
         foreach (var d in _inv.Videos.Where(d => d.Model is not ("none" or "ramfb") && d.IsPciWanted)) ReserveNext(set, d);
         foreach (var d in _inv.Shmems.Where(d => d.IsPciWanted)) ReserveNext(set, d);
         foreach (var d in _inv.Inputs.Where(d => d.Source?.Element.Attr("bus") == "virtio" && d.IsPciWanted)) ReserveNext(set, d);
@@ -537,6 +541,11 @@ public sealed class LibvirtAllocator
         foreach (var d in _inv.Vsocks.Take(1).Where(d => d.IsPciWanted)) ReserveNext(set, d);
         foreach (var d in _inv.Memories.Where(d => d.Model is "virtio-pmem" or "virtio-mem" && d.IsPciWanted)) ReserveNext(set, d);
     }
+
+    /// <summary>Devices the profile's libvirt puts on USB (a usb-net NIC, an mtp filesystem): no PCI address.</summary>
+    private bool IsUsbDevice(PlannedDevice d) =>
+        (d.Kind == "interface" && d.Model == "usb-net" && _inv.Libvirt.Has(LibvirtBehaviour.UsbNetOnUsb))
+        || (d.Kind == "filesystem" && d.Source?.Element.Element("driver")?.Attr("type") == "mtp" && _inv.Libvirt.Has(LibvirtBehaviour.MtpFilesystemOnUsb));
 
     /// <summary>ICH9 USB2 sets share one slot: ehci1 at function 7, uhci1..3 at functions 0..2.</summary>
     private void AssignUsb2Companion(PciAddressSet set, PlannedDevice c)

@@ -36,6 +36,8 @@ public sealed record RewriteOptions
     public int? SparePorts { get; init; }
     /// <summary>Inject or remove the io-reserve passthrough.</summary>
     public IoReserveMode IoReserve { get; init; } = IoReserveMode.Keep;
+    /// <summary>The libvirt whose choices to reproduce (default: 9.0).</summary>
+    public LibvirtProfile Libvirt { get; init; } = LibvirtProfile.Default;
 }
 
 /// <summary>
@@ -76,7 +78,7 @@ public static class Rewriter
         AddressLedger? newLedger = null;
         if (ledger is not null)
         {
-            var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts);
+            var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts, options.Libvirt);
             result = stable.Result;
             newLedger = stable.Ledger;
             findings = findings.Concat(stable.Findings).ToList();
@@ -85,7 +87,7 @@ public static class Rewriter
         }
         else
         {
-            result = LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts });
+            result = LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts, Profile = options.Libvirt });
         }
         var added = new HashSet<PlannedDevice>(result.Added);
         var outcomes = new List<DeviceOutcome>();

@@ -14,7 +14,7 @@ public sealed record StableAllocation(AllocationResult Result, AddressLedger Led
 /// </summary>
 public static class StabilityPlanner
 {
-    public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger ledger, int? sparePorts)
+    public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger ledger, int? sparePorts, LibvirtProfile? libvirt = null)
     {
         var present = domain.Devices.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
         var findings = new List<Finding>();
@@ -63,6 +63,7 @@ public static class StabilityPlanner
             Blocked = blocked,
             RootPortFloor = ledger.Count > 0 ? RootPortFloor(domain, ledger) : null,
             SparePorts = sparePorts,
+            Profile = libvirt ?? LibvirtProfile.Default,
         };
         // Released addresses are the allocator's last resort: a device gets one only when nothing
         // else is left (no free slot, no room to grow), and then the warning says whose it was.

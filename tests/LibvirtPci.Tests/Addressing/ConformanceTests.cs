@@ -1,3 +1,4 @@
+using LibvirtPci.Addressing;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Tests.Support;
 using LibvirtPci.Xml;
@@ -28,7 +29,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         RewritePlan plan;
         try
         {
-            plan = Rewriter.Assign(SourceText.FromBytes(c.Name + ".in.xml", input), new RewriteOptions { Caps = c.Caps });
+            plan = Rewriter.Assign(SourceText.FromBytes(c.Name + ".in.xml", input), new RewriteOptions { Caps = c.Caps, Libvirt = LibvirtProfile.For(Version.Parse(c.Version)) });
         }
         catch (InputException e)
         {
@@ -106,6 +107,28 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         }
         var twice = Rewriter.Assign(SourceText.FromString(file, once.Text), new RewriteOptions { Caps = c.Caps });
         if (twice.Changed) Assert.Fail(Support.TextDiff.Unified(once.Text, twice.Text));
+    }
+
+    /// <summary>libvirt 11.3's stored outputs come back unchanged under its profile (--libvirt-version 11.3); the excluded cases are the conformance test's to watch.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Libvirt113OutCases))]
+    public void Libvirt_11_3_output_comes_back_byte_identical_under_its_profile(string file)
+    {
+        Paths.RequireCorpus("11.3.0");
+        var bytes = File.ReadAllBytes(Path.Combine(Paths.CorpusOf("11.3.0"), file));
+        var plan = Rewriter.Assign(SourceText.FromBytes(file, bytes), new RewriteOptions { Libvirt = LibvirtProfile.For(new Version(11, 3)) });
+        if (plan.Changed) Assert.Fail(Support.TextDiff.Unified(System.Text.Encoding.UTF8.GetString(bytes), plan.Text));
+        Assert.Equal(bytes, plan.Bytes);
+    }
+
+    public static IEnumerable<object[]> Libvirt113OutCases()
+    {
+        var excluded = Exclusions("11.3.0");
+        var files = Paths.WhyNoCorpus("11.3.0") is null
+            ? Directory.GetFiles(Paths.CorpusOf("11.3.0"), "*.out.xml").Select(Path.GetFileName).Where(f => !excluded.ContainsKey(f![..^".out.xml".Length]))
+                .OrderBy(f => f, StringComparer.Ordinal).Select(f => new object[] { f! }).ToList()
+            : [];
+        return files.Count > 0 ? files : [[Paths.NotFetched]];
     }
 
     public static IEnumerable<object[]> OutCases() => Paths.CorpusCases("*.out.xml");

@@ -139,3 +139,62 @@ public sealed class ReportingTests
         Assert.StartsWith("libvirt-pci: error LP001: --diff and --json: choose one", r.Stderr);
     }
 }
+
+/// <summary>--libvirt-version: the profile of every libvirt from 7.0 to 11.3; anything else refused before a file is read.</summary>
+[Trait("Category", "Cli")]
+public sealed class LibvirtVersionTests
+{
+    private static readonly string VirtioSound = """
+        <domain type='kvm'>
+          <name>snd</name>
+          <memory unit='MiB'>512</memory>
+          <os><type arch='x86_64' machine='q35'>hvm</type></os>
+          <devices>
+            <sound model='virtio'/>
+          </devices>
+        </domain>
+
+        """;
+
+    [Theory]
+    [InlineData("5.0", "libvirt 5.0 is older than the oldest known, 7.0 (known: 7.0 to 11.3)")]
+    [InlineData("banana", "'banana' is not a libvirt version (X.Y, known: 7.0 to 11.3)")]
+    public void Unknown_versions_are_refused_and_nothing_is_written(string version, string message)
+    {
+        using var dir = new TempDir();
+        var path = dir.CopyFixture("examples/q35-web.xml");
+        var before = File.ReadAllBytes(path);
+        var r = Support.Cli.Run("-i", "--libvirt-version", version, path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"libvirt-pci: error LP002: --libvirt-version: {message}\n", r.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void A_device_model_follows_the_chosen_libvirt()
+    {
+        var input = System.Text.Encoding.UTF8.GetBytes(VirtioSound);
+        var old = Support.Cli.RunWithStdin(input, "--libvirt-version", "9.0");
+        Assert.Equal(2, old.ExitCode); // libvirt 9.0 has no virtio sound model
+        Assert.Contains("error LP221: sound/virtio#0", old.Stderr);
+        var now = Support.Cli.RunWithStdin(input, "--libvirt-version", "11.3");
+        Assert.True(now.ExitCode == 0, now.Stderr);
+        Assert.Contains("<sound model='virtio'>", now.Stdout);
+        var newer = Support.Cli.RunWithStdin(input, "--libvirt-version", "12.1");
+        Assert.Equal(0, newer.ExitCode);
+        Assert.Equal("libvirt-pci: warning LP003: libvirt 12.1 is newer than the newest known (11.3): 11.3's choices are reproduced\n", newer.Stderr);
+        Assert.Equal(now.Stdout, newer.Stdout);
+    }
+
+    [Fact]
+    public void Every_profile_row_names_its_version_and_source()
+    {
+        foreach (var row in global::LibvirtPci.Addressing.LibvirtProfile.Rows)
+        {
+            Assert.InRange(row.Since, global::LibvirtPci.Addressing.LibvirtProfile.Oldest, global::LibvirtPci.Addressing.LibvirtProfile.Newest);
+            Assert.Contains("NEWS.rst", row.Source);
+            Assert.False(global::LibvirtPci.Addressing.LibvirtProfile.For(new Version(row.Since.Major, row.Since.Minor - (row.Since.Minor > 0 ? 1 : 0))).Has(row.Behaviour) && row.Since.Minor > 0);
+            Assert.True(global::LibvirtPci.Addressing.LibvirtProfile.For(row.Since).Has(row.Behaviour));
+        }
+    }
+}

@@ -1,0 +1,82 @@
+namespace LibvirtPci.Addressing;
+
+/// <summary>A behaviour of libvirt's addressing that changed between the versions users run.</summary>
+public enum LibvirtBehaviour
+{
+    /// <summary>A domain may have several watchdogs (q35's built-in iTCO became a device of its own); only an iTCO one is limited to one.</summary>
+    MultipleWatchdogs,
+    /// <summary>&lt;filesystem&gt; with driver type mtp is a usb-mtp device: no PCI address.</summary>
+    MtpFilesystemOnUsb,
+    /// <summary>&lt;sound model='virtio'&gt; is a virtio-sound-pci device.</summary>
+    VirtioSound,
+    /// <summary>&lt;interface&gt; with model usb-net takes a USB address, not PCI.</summary>
+    UsbNetOnUsb,
+}
+
+/// <summary>
+/// The libvirt whose choices to reproduce: every behaviour that differs between versions, each row
+/// with the version it changed in and where that was read. The allocator, lint and refusals ask
+/// the profile; no version comparison lives anywhere else.
+/// </summary>
+public sealed class LibvirtProfile
+{
+    public sealed record Row(LibvirtBehaviour Behaviour, Version Since, string Source);
+
+    public static readonly IReadOnlyList<Row> Rows =
+    [
+        new(LibvirtBehaviour.MultipleWatchdogs, new Version(9, 1), "NEWS.rst 9.1.0 'iTCO watchdog made operational' (watchdogs became a list), 9.3.0 'Improve validation of watchdog devices' (iTCO only once)"),
+        new(LibvirtBehaviour.MtpFilesystemOnUsb, new Version(10, 2), "NEWS.rst 10.2.0 'Support for driver type mtp in <filesystem/> devices'"),
+        new(LibvirtBehaviour.VirtioSound, new Version(10, 4), "NEWS.rst 10.4.0 'Support for virtio sound model'"),
+        new(LibvirtBehaviour.UsbNetOnUsb, new Version(10, 4), "NEWS.rst 10.4.0 usb-net; qemuDomainDeviceCalculatePCIConnectFlags (src/qemu/qemu_domain_address.c)"),
+    ];
+
+    /// <summary>The oldest libvirt known (Debian 11) and the newest (Debian 13).</summary>
+    public static readonly Version Oldest = new(7, 0), Newest = new(11, 3);
+
+    /// <summary>libvirt 9.0 (Debian 12): what the allocator reproduces without being told otherwise, measured against its corpus and daemon.</summary>
+    public static readonly LibvirtProfile Default = new(new Version(9, 0));
+
+    private readonly HashSet<LibvirtBehaviour> _behaviours;
+
+    private LibvirtProfile(Version version)
+    {
+        Version = version;
+        _behaviours = Rows.Where(r => version >= r.Since).Select(r => r.Behaviour).ToHashSet();
+    }
+
+    public Version Version { get; }
+
+    public bool Has(LibvirtBehaviour behaviour) => _behaviours.Contains(behaviour);
+
+    public static LibvirtProfile For(Version version) => version.Major == 9 && version.Minor == 0 ? Default : new LibvirtProfile(new Version(version.Major, version.Minor));
+
+    /// <summary>
+    /// "X.Y" or "X.Y.Z" from 7.0 to 11.3; a newer version gets the newest profile and a warning
+    /// (<paramref name="newerThanKnown"/>); anything else is null with the reason.
+    /// </summary>
+    public static LibvirtProfile? Parse(string text, out string? error, out bool newerThanKnown)
+    {
+        newerThanKnown = false;
+        error = null;
+        var trimmed = text.Trim();
+        if (!trimmed.Contains('.')) trimmed += ".0"; // "9" is 9.0
+        if (!Version.TryParse(trimmed, out var v) || trimmed.Count(c => c == '.') > 2)
+        {
+            error = $"'{text}' is not a libvirt version (X.Y, known: {Oldest.ToString(2)} to {Newest.ToString(2)})";
+            return null;
+        }
+        if (v < Oldest)
+        {
+            error = $"libvirt {text} is older than the oldest known, {Oldest.ToString(2)} (known: {Oldest.ToString(2)} to {Newest.ToString(2)})";
+            return null;
+        }
+        if (new Version(v.Major, v.Minor) > Newest)
+        {
+            newerThanKnown = true;
+            return For(Newest);
+        }
+        return For(v);
+    }
+
+    public override string ToString() => Version.ToString(2);
+}
