@@ -41,7 +41,7 @@ public sealed class AssignOptions
         SkipNonDomain = app.Flag("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
         StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
         Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
-        LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (default 9.0); newer ones get 11.3's with a warning"),
+        LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (newer ones get 11.3's, with a warning); default: the .libvirt-pci.json found above each file, else 9.0"),
     };
 }
 
@@ -51,7 +51,7 @@ internal static class AssignCommand
     {
         var args = o.Files.Values.ToList();
         if (args.Count == 0) args.Add("-");
-        var libvirt = LibvirtProfile.Default;
+        LibvirtProfile? libvirt = null;
         if (o.LibvirtVersion.Value() is { } wanted)
         {
             if (LibvirtProfile.Parse(wanted, out var error, out bool newer) is not { } profile)
@@ -89,7 +89,7 @@ internal static class AssignCommand
         }
 
         var settings = new FileSettings(
-            new RewriteOptions { Stable = o.Stable.HasValue(), SparePorts = spare, IoReserve = ioReserve, Libvirt = libvirt },
+            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt), new(),
             ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
@@ -125,7 +125,10 @@ internal static class AssignCommand
 
     private enum FileStatus { Checked, Skipped, Failed }
 
-    private sealed record FileSettings(RewriteOptions Options, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
+    /// <summary>What the command line chose; each file adds what its .libvirt-pci.json says for the rest.</summary>
+    private sealed record CommandLineChoices(bool Stable, int? SparePorts, IoReserveMode? IoReserve, LibvirtProfile? Libvirt);
+
+    private sealed record FileSettings(CommandLineChoices Cli, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> Projects, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
 
     /// <summary>
     /// What one file produced: its messages, diff, bytes for stdout, JSON entry (only under --json:
@@ -145,11 +148,24 @@ internal static class AssignCommand
             var doc = XmlSpanParser.Parse(source);
             if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
                 return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
+            // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
+            var project = ProjectSettings.Find(Path.GetDirectoryName(path == "-" ? s.StdinName ?? "" : path) ?? "", s.Projects);
+            var (libvirt, from) = s.Cli.Libvirt is { } chosen ? (chosen, "--libvirt-version")
+                : project?.Libvirt is { } pinned ? (pinned, project.File) : (LibvirtProfile.Default, "the default");
+            if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
+                err.Add($"{project.File}: warning LP003: the libvirt it names is newer than the newest known ({LibvirtProfile.Newest.ToString(2)}): {LibvirtProfile.Newest.ToString(2)}'s choices are reproduced");
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
-            var options = sidecar is null ? s.Options : s.Options with { SidecarLedger = sidecar.Ledger };
+            var options = new RewriteOptions
+            {
+                Stable = s.Cli.Stable || project?.Stable == true,
+                SparePorts = s.Cli.SparePorts ?? project?.SparePorts,
+                IoReserve = s.Cli.IoReserve ?? project?.IoReserve ?? IoReserveMode.Keep,
+                Libvirt = libvirt,
+                SidecarLedger = sidecar?.Ledger,
+            };
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
             int exit = ExitCode.Ok;
-            if (s.Explain) err.AddRange(Explain(name, plan));
+            if (s.Explain) err.AddRange([$"{name}: libvirt {libvirt}'s choices (from {from})", .. Explain(name, plan)]);
             else
                 foreach (var f in plan.Findings)
                     if (f.Severity >= Severity.Warning) err.Add(f.Format(name));
@@ -176,7 +192,7 @@ internal static class AssignCommand
                 LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
             return new FileResult(FileStatus.Checked, plan.Changed, exit,
                 s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
-                s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices) : null);
+                s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices, (libvirt.ToString(), from)) : null);
         }
         catch (InputException e)
         {
@@ -225,18 +241,24 @@ internal static class OptionValues
         }
         if (ioReserve.HasValue())
         {
-            switch (ioReserve.Value())
+            if (IoReserveModeOf(ioReserve.Value()!) is not { } given)
             {
-                case "off": mode = IoReserveMode.Off; break;
-                case "per-port": mode = IoReserveMode.PerPort; break;
-                case "remove": mode = IoReserveMode.Remove; break;
-                default:
-                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value()}'");
-                    return false;
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value()}'");
+                return false;
             }
+            mode = given;
         }
         return true;
     }
+
+    /// <summary>The --io-reserve / "ioReserve" words.</summary>
+    public static IoReserveMode? IoReserveModeOf(string word) => word switch
+    {
+        "off" => IoReserveMode.Off,
+        "per-port" => IoReserveMode.PerPort,
+        "remove" => IoReserveMode.Remove,
+        _ => null,
+    };
 
     public static CommandOption SparePortsOption(CommandLineApplication app) =>
         app.Valued("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)");

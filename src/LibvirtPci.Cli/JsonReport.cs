@@ -20,11 +20,17 @@ public sealed class JsonReport
         _w.WriteStartArray("files");
     }
 
-    public void File(string name, bool? changed, IReadOnlyList<Finding> findings, IReadOnlyList<DeviceOutcome>? devices)
+    /// <param name="libvirt">the libvirt whose choices were reproduced, and where that choice came from</param>
+    public void File(string name, bool? changed, IReadOnlyList<Finding> findings, IReadOnlyList<DeviceOutcome>? devices, (string Version, string From)? libvirt = null)
     {
         _w.WriteStartObject();
         _w.WriteString("file", name);
         _w.WriteString("status", findings.Any(f => f.Severity == Severity.Error) ? "error" : "ok");
+        if (libvirt is var (version, from))
+        {
+            _w.WriteString("libvirt", version);
+            _w.WriteString("libvirtFrom", from);
+        }
         if (changed is { } c) _w.WriteBoolean("changed", c);
         if (devices is not null)
         {

@@ -75,6 +75,23 @@ public sealed class GitHookTests : IDisposable
     }
 
     [Fact]
+    public void A_libvirt_pci_json_in_the_repository_changes_what_the_hook_checks()
+    {
+        Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
+        File.WriteAllText(Path.Combine(_repo.Path, "snd.xml"), LibvirtPci.Tests.Cli.ProjectSettingsTests.VirtioSound);
+        Git("add", "snd.xml");
+        var refused = Git("commit", "-q", "-m", "virtio sound");
+        Assert.NotEqual(0, refused.Code); // libvirt 9.0 has no virtio sound model
+        Assert.Contains("error LP221", refused.Err);
+
+        File.WriteAllText(Path.Combine(_repo.Path, ".libvirt-pci.json"), "{ \"libvirtVersion\": \"11.3\" }\n");
+        Assert.Equal(0, Tool("--libvirt-version", "11.3", "-i", "snd.xml").Code);
+        Git("add", ".libvirt-pci.json", "snd.xml");
+        var accepted = Git("commit", "-q", "-m", "the fleet runs libvirt 11.3");
+        Assert.True(accepted.Code == 0, accepted.Err);
+    }
+
+    [Fact]
     public void The_hook_checks_the_staged_content_not_the_work_tree()
     {
         Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
