@@ -33,13 +33,14 @@ public static class StabilityPlanner
                     findings.Add(new Finding("LP503", Severity.Warning,
                         $"{holder} now holds {e.Address}, which {e.Key} released (changed outside libvirt-pci, e.g. by virsh attach-device); the ledger records that {holder} took it"));
             }
+        var pciBuses = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null).Select(d => d.Index!.Value).ToHashSet();
         var pins = new Dictionary<string, PciAddress>(StringComparer.Ordinal);
         var displaced = new Dictionary<string, string>(StringComparer.Ordinal); // returning key -> who holds its old address
         foreach (var e in ledger.Entries)
         {
             if (holders.TryGetValue(e.Address, out var holder) && holder != e.Key && present.Contains(e.Key))
                 displaced[e.Key] = holder; // its old address is another device's now: it gets a new one
-            else if (e.Address.Bus != 0 && !BusRemembered(domain, ledger, e.Address.Bus) && present.Contains(e.Key))
+            else if (e.Address.Bus != 0 && !BusRemembered(pciBuses, ledger, e.Address.Bus) && present.Contains(e.Key))
                 findings.Add(new Finding("LP505", Severity.Warning,
                     $"{e.Key} was at {e.Address}, but the controller of bus {e.Address.Bus} is gone (removed outside libvirt-pci); it gets a new address"));
             else pins[e.Key] = e.Address;
@@ -97,9 +98,8 @@ public static class StabilityPlanner
     /// remembers as present (the tool adds it again). A controller the ledger has as released was
     /// removed by someone: addresses behind it are void.
     /// </summary>
-    private static bool BusRemembered(DomainDefinition domain, AddressLedger ledger, int bus) =>
-        domain.Devices.Any(d => d.ControllerType == "pci" && d.Index == bus)
-        || ledger[ControllerKey.Pci(bus)] is { Released: false };
+    private static bool BusRemembered(IReadOnlySet<int> pciBuses, AddressLedger ledger, int bus) =>
+        pciBuses.Contains(bus) || ledger[ControllerKey.Pci(bus)] is { Released: false };
 
     /// <summary>The new ledger: every addressed device, and every earlier key that is gone as released (with who took its address, if anyone).</summary>
     public static AddressLedger Update(AddressLedger old, AllocationResult result, IReadOnlyDictionary<string, string>? taken = null)
