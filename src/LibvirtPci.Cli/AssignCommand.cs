@@ -59,7 +59,7 @@ internal static class AssignCommand
                 ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version: {error}");
                 return ExitCode.InvalidInput;
             }
-            if (newer) ctx.Err.WriteLine($"libvirt-pci: warning LP003: libvirt {wanted} is newer than the newest known ({LibvirtProfile.Newest.ToString(2)}): {LibvirtProfile.Newest.ToString(2)}'s choices are reproduced");
+            if (newer) ctx.Err.WriteLine($"libvirt-pci: warning LP003: {LibvirtProfile.NewerThanKnown($"libvirt {wanted}")}");
             libvirt = profile;
         }
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
@@ -153,7 +153,7 @@ internal static class AssignCommand
             var (libvirt, from) = s.Cli.Libvirt is { } chosen ? (chosen, "--libvirt-version")
                 : project?.Libvirt is { } pinned ? (pinned, project.File) : (LibvirtProfile.Default, "the default");
             if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
-                err.Add($"{project.File}: warning LP003: the libvirt it names is newer than the newest known ({LibvirtProfile.Newest.ToString(2)}): {LibvirtProfile.Newest.ToString(2)}'s choices are reproduced");
+                err.Add($"{project.File}: warning LP003: {LibvirtProfile.NewerThanKnown("the libvirt it names")}");
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
             var options = new RewriteOptions
             {
@@ -171,9 +171,8 @@ internal static class AssignCommand
                     if (f.Severity >= Severity.Warning) err.Add(f.Format(name));
             // A result with an error finding (it would not boot, say) is not written: a pipeline into
             // `virsh define` must stop here, not define a broken domain. --force writes it anyway.
-            bool broken = plan.Findings.Any(f => f.Severity == Severity.Error);
-            bool write = !broken || s.Force;
-            if (broken && !s.Force)
+            bool write = s.Force || !plan.Findings.Any(f => f.Severity == Severity.Error);
+            if (!write)
             {
                 exit = s.Check ? ExitCode.ChangesNeeded : ExitCode.ErrorFinding;
                 if (s.InPlace || s.ToStdout) err.Add($"{name}: not written: the result has errors (fix them, or use --force to write anyway)");

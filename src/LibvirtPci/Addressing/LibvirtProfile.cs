@@ -78,5 +78,9 @@ public sealed class LibvirtProfile
         return For(v);
     }
 
+    /// <summary>What is said when a version newer than the newest known is asked for (<paramref name="asked"/> names it).</summary>
+    public static string NewerThanKnown(string asked) =>
+        $"{asked} is newer than the newest known ({Newest.ToString(2)}): {Newest.ToString(2)}'s choices are reproduced";
+
     public override string ToString() => Version.ToString(2);
 }
