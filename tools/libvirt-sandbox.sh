@@ -1,30 +1,54 @@
 #!/usr/bin/env bash
-# libvirt-sandbox.sh — a private libvirtd (the host's libvirt, e.g. Debian 12's 9.0 with its QEMU
-# driver) that the integration tests ask what libvirt stores for a domain XML.
+# libvirt-sandbox.sh — a private libvirtd that the integration tests ask what libvirt stores for a
+# domain XML: the host's libvirt (Debian 12: 9.0), or with --debian SUITE the libvirt of another
+# Debian release (trixie: 11.3 with QEMU 10.0) installed in a chroot.
 #
-#   libvirt-sandbox.sh [--validate] [--raw] FILE|-   define under a throw-away name, print
-#                                                    `dumpxml --inactive`, undefine
-#   libvirt-sandbox.sh start | stop | status | uri   manage the daemon (start is idempotent)
+#   libvirt-sandbox.sh [--debian SUITE] [--validate] [--raw] FILE|-
+#                              define under a throw-away name, print `dumpxml --inactive`, undefine
+#   libvirt-sandbox.sh [--debian SUITE] start | stop | status | uri | version
+#                              manage the daemon (start is idempotent); version prints X.Y.Z
+#   libvirt-sandbox.sh --debian SUITE make
+#                              build the chroot once (debootstrap, then libvirt, QEMU, OVMF in it;
+#                              ~5 min, ~800 MB; kept, and reused by every later start)
 #
-# The daemon runs as root in a mount namespace of its own: /etc/libvirt, /var/lib/libvirt,
+# The host daemon runs as root in a mount namespace of its own: /etc/libvirt, /var/lib/libvirt,
 # /run/libvirt, /var/log/libvirt and /var/cache/libvirt are bind-mounted from a state folder, so
-# the host's libvirt (if any) is never touched and the two never meet. QEMU runs as root, TCG,
-# without cgroups, namespaces or a security driver (no libvirt-daemon-system needed).
+# the host's libvirt (if any) is never touched and the two never meet. A chroot's daemon runs in a
+# mount namespace too (proc, /sys and /dev mounted into the chroot there, so nothing is left mounted
+# on the host); its /run/libvirt is the chroot's own, and the host's virsh talks to it through the
+# socket path. QEMU runs as root, TCG, without cgroups, namespaces or a security driver.
 #
 # By default the output carries the input's <name> and <uuid> again (or no <uuid> when the input
 # had none), so two runs compare equal; --raw prints libvirt's bytes as they are.
 #
 # Exit: 0 ok; 2 usage; 3 libvirt refused the XML (its message on stderr); 4 the daemon did not
-# start; 5 dumpxml failed.
-# Environment: LIBVIRT_SANDBOX_DIR (state, default /var/tmp/libvirt-pci-sandbox),
-# LIBVIRT_SANDBOX_WAIT (seconds for a first start, which probes QEMU; default 90).
-# Needs: root, util-linux (unshare, flock), libvirtd, virsh, xmlstarlet.
+# start (or the chroot is not made); 5 dumpxml failed.
+# Environment: LIBVIRT_SANDBOX_DIR (state, default /var/tmp/libvirt-pci-sandbox, with --debian
+# /var/tmp/libvirt-pci-SUITE), LIBVIRT_SANDBOX_WAIT (seconds for a first start, which probes QEMU;
+# default 90), LIBVIRT_PCI_DEBIAN_MIRROR (for make; default: the mirror apt is configured with).
+# Needs: root, util-linux (unshare, flock), virsh, xmlstarlet; libvirtd on the host, or debootstrap
+# for make.
 set -u
-state=${LIBVIRT_SANDBOX_DIR:-/var/tmp/libvirt-pci-sandbox}
+suite=
+if [ "${1:-}" = --debian ]; then
+  suite=${2:-}
+  case "$suite" in bullseye|bookworm|trixie) ;; *) echo "libvirt-sandbox: --debian takes bullseye, bookworm or trixie" >&2; exit 2 ;; esac
+  shift 2
+fi
 wait_s=${LIBVIRT_SANDBOX_WAIT:-90}
-sock=$state/run/libvirt-sock
+if [ -z "$suite" ]; then
+  state=${LIBVIRT_SANDBOX_DIR:-/var/tmp/libvirt-pci-sandbox}
+  sock=$state/run/libvirt-sock
+  pidfile=$state/libvirtd.pid
+  daemon_log=$state/log/libvirtd.log
+else
+  state=${LIBVIRT_SANDBOX_DIR:-/var/tmp/libvirt-pci-$suite}
+  root=$state/root
+  sock=$root/run/libvirt/libvirt-sock
+  pidfile=$root/run/libvirtd.pid
+  daemon_log=$root/var/log/libvirt/libvirtd.log
+fi
 uri="qemu:///system?socket=$sock"
-pidfile=$state/libvirtd.pid
 
 fail() { local code=$1; shift; echo "libvirt-sandbox: $*" >&2; exit "$code"; }
 virsh_() { virsh -q -c "$uri" "$@"; }
@@ -36,14 +60,17 @@ running_pid() { # the daemon's pid when the pid file names a live libvirtd
   [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = libvirtd ] && echo "$pid"
 }
 
+qemu_conf() {
+  printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'remember_owner = 0' \
+    'security_driver = "none"' 'namespaces = [ ]' 'cgroup_controllers = [ ]' 'stdio_handler = "file"'
+}
+
 configure() {
   mkdir -p "$state"/{etc,lib,run,log,cache}
   printf '%s\n' 'unix_sock_dir = "/run/libvirt"' 'unix_sock_rw_perms = "0700"' 'unix_sock_ro_perms = "0700"' \
     'auth_unix_rw = "none"' 'auth_unix_ro = "none"' 'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' \
     > "$state/etc/libvirtd.conf"
-  printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' 'remember_owner = 0' \
-    'security_driver = "none"' 'namespaces = [ ]' 'cgroup_controllers = [ ]' 'stdio_handler = "file"' \
-    > "$state/etc/qemu.conf"
+  qemu_conf > "$state/etc/qemu.conf"
   # libvirtd looks up its built-in QEMU user (libvirt-qemu) before it reads qemu.conf and stops
   # when that user is unknown; the namespace gets passwd/group files that have it.
   cp /etc/passwd "$state/passwd"; cp /etc/group "$state/group"
@@ -51,24 +78,43 @@ configure() {
   grep -q '^libvirt-qemu:' "$state/group" || echo 'libvirt-qemu:x:64055:' >> "$state/group"
 }
 
+launch_host() {
+  command -v libvirtd >/dev/null || [ -x /usr/sbin/libvirtd ] || fail 4 "libvirtd is not installed (apt-get install libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86)"
+  configure
+  rm -f "$state"/run/libvirt-sock* "$state"/run/libvirt-admin-sock "$pidfile"
+  mkdir -p /etc/libvirt /var/lib/libvirt /run/libvirt /var/log/libvirt /var/cache/libvirt
+  STATE=$state unshare --mount --propagation private /bin/sh -ec '
+    for pair in etc:/etc/libvirt lib:/var/lib/libvirt run:/run/libvirt log:/var/log/libvirt cache:/var/cache/libvirt \
+                passwd:/etc/passwd group:/etc/group; do
+      mount --bind "$STATE/${pair%%:*}" "${pair#*:}"
+    done
+    exec /usr/sbin/libvirtd --daemon --pid-file "$STATE/libvirtd.pid" --config /etc/libvirt/libvirtd.conf
+  ' </dev/null >>"$state/log/start.log" 2>&1 || fail 4 "libvirtd did not start; see $state/log/start.log"
+}
+
+launch_chroot() {
+  [ -x "$root/usr/sbin/libvirtd" ] || fail 4 "no $suite chroot at $root (make it once: $0 --debian $suite make)"
+  mkdir -p "$state/log" "$root/run/libvirt"
+  printf '%s\n' 'unix_sock_rw_perms = "0700"' 'unix_sock_ro_perms = "0700"' 'auth_unix_rw = "none"' 'auth_unix_ro = "none"' \
+    'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' > "$root/etc/libvirt/libvirtd.conf"
+  qemu_conf > "$root/etc/libvirt/qemu.conf"
+  rm -f "$root"/run/libvirt/libvirt-sock* "$root"/run/libvirt/libvirt-admin-sock "$pidfile"
+  ROOT=$root unshare --mount --propagation private /bin/sh -ec '
+    mount -t proc proc "$ROOT/proc"
+    mount --rbind /sys "$ROOT/sys"
+    mount --rbind /dev "$ROOT/dev"
+    exec chroot "$ROOT" /usr/sbin/libvirtd --daemon --pid-file /run/libvirtd.pid --config /etc/libvirt/libvirtd.conf
+  ' </dev/null >>"$state/log/start.log" 2>&1 || fail 4 "libvirtd did not start in $root; see $state/log/start.log"
+}
+
 start() {
   answers && return 0
   [ "$(id -u)" = 0 ] || fail 4 "needs root (a private mount namespace)"
-  command -v libvirtd >/dev/null || [ -x /usr/sbin/libvirtd ] || fail 4 "libvirtd is not installed (apt-get install libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86)"
   mkdir -p "$state"
   exec 9>"$state/.lock"
   flock -w "$wait_s" 9 || fail 4 "$state/.lock is held"
   if ! answers && ! running_pid >/dev/null; then
-    configure
-    rm -f "$state"/run/libvirt-sock* "$state"/run/libvirt-admin-sock "$pidfile"
-    mkdir -p /etc/libvirt /var/lib/libvirt /run/libvirt /var/log/libvirt /var/cache/libvirt
-    STATE=$state unshare --mount --propagation private /bin/sh -ec '
-      for pair in etc:/etc/libvirt lib:/var/lib/libvirt run:/run/libvirt log:/var/log/libvirt cache:/var/cache/libvirt \
-                  passwd:/etc/passwd group:/etc/group; do
-        mount --bind "$STATE/${pair%%:*}" "${pair#*:}"
-      done
-      exec /usr/sbin/libvirtd --daemon --pid-file "$STATE/libvirtd.pid" --config /etc/libvirt/libvirtd.conf
-    ' </dev/null >>"$state/log/start.log" 2>&1 || fail 4 "libvirtd did not start; see $state/log/start.log"
+    if [ -z "$suite" ]; then launch_host; else launch_chroot; fi
   fi
   local i
   for ((i = 0; i < wait_s * 4; i++)); do
@@ -77,7 +123,38 @@ start() {
     sleep 0.25
   done
   flock -u 9
-  fail 4 "libvirtd does not answer on $sock; see $state/log/libvirtd.log"
+  fail 4 "libvirtd does not answer on $sock; see $daemon_log"
+}
+
+mirror() { # the Debian archive apt is configured with (the corpus fetcher does the same)
+  local m=${LIBVIRT_PCI_DEBIAN_MIRROR:-}
+  [ -n "$m" ] || m=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+                     grep -v security | awk '{print $2}' | head -1)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+make_chroot() { # debootstrap, then the packages inside (systemd's pre-dependency breaks a one-stage --include)
+  [ -n "$suite" ] || fail 2 "make is for --debian SUITE"
+  [ "$(id -u)" = 0 ] || fail 4 "needs root"
+  [ -x "$root/usr/sbin/libvirtd" ] && { echo "$root is made"; return 0; }
+  command -v debootstrap >/dev/null || fail 4 "debootstrap is not installed (apt-get install debootstrap)"
+  local partial=$state/root.partial
+  rm -rf "$partial"; mkdir -p "$state/log"
+  echo "libvirt-sandbox: debootstrap $suite from $(mirror) (log: $state/log/make.log)" >&2
+  debootstrap --variant=minbase "$suite" "$partial" "$(mirror)" >"$state/log/make.log" 2>&1 ||
+    fail 4 "debootstrap failed; see $state/log/make.log"
+  printf '#!/bin/sh\nexit 101\n' > "$partial/usr/sbin/policy-rc.d"; chmod +x "$partial/usr/sbin/policy-rc.d"
+  ROOT=$partial unshare --mount --propagation private /bin/sh -ec '
+    mount -t proc proc "$ROOT/proc"
+    chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 ovmf
+    chroot "$ROOT" apt-get clean
+  ' >>"$state/log/make.log" 2>&1 || fail 4 "installing libvirt in the chroot failed; see $state/log/make.log"
+  # libvirtd looks up its built-in QEMU user before it reads qemu.conf (see configure)
+  grep -q '^libvirt-qemu:' "$partial/etc/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$partial/etc/passwd"
+  grep -q '^libvirt-qemu:' "$partial/etc/group" || echo 'libvirt-qemu:x:64055:' >> "$partial/etc/group"
+  rm -rf "$root"; mv "$partial" "$root"
+  echo "libvirt-sandbox: $suite chroot made: libvirt $(chroot "$root" dpkg-query -W -f '${Version}' libvirt-daemon)" >&2
 }
 
 stop() {
@@ -125,6 +202,8 @@ case "${1:-}" in
   stop|--stop) stop; exit 0 ;;
   status|--status) answers && { echo "answering on $uri"; exit 0; }; echo "not answering"; exit 1 ;;
   uri|--uri) echo "$uri"; exit 0 ;;
+  version|--version) start || exit 4; virsh_ version --daemon | sed -n 's/^Running against daemon: *//p'; exit 0 ;;
+  make|--make) make_chroot; exit $? ;;
   ''|-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 esac
 validate= raw= input= tmp=

@@ -224,7 +224,7 @@ def main(src, dest, version):
         if call['when'] == 'WHEN_ACTIVE':
             continue
         arch, ver, fake, other = parse_va(call['va'])
-        if any(o.startswith('ARG_FLAGS=') and 'FLAG_EXPECT' in o for o in other):
+        if any(o.startswith('ARG_FLAGS=') and 'FLAG_EXPECT_PARSE_ERROR' in o for o in other):
             continue
         if arch not in (None, 'x86_64', 'i686'):
             continue

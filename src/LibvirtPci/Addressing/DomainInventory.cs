@@ -55,6 +55,7 @@ public sealed class DomainInventory
         ApplyModelDefaults();
         AddImplicitControllers();
         AddImplicitVideo();
+        AddVirtioSerialControllersForPorts();
     }
 
     /// <summary>All devices in libvirt's virDomainDeviceInfoIterate order (used to collect given addresses).</summary>
@@ -286,7 +287,7 @@ public sealed class DomainInventory
             MasterStartPort = masterStartPort,
             Reason = why ?? "",
         };
-        Controllers.Add(c);
+        InsertController(c);
         Implicit.Add(c);
         return c;
     }
@@ -373,6 +374,46 @@ public sealed class DomainInventory
             for (int i = 0; i <= idx; i++)
                 if (FindController("scsi", i) is null)
                     AddScsiController(i, "a SCSI hostdev needs a SCSI controller");
+        }
+    }
+
+    /// <summary>
+    /// qemuDomainAssignVirtioSerialAddresses, as far as PCI cares: virtio consoles (from port 0),
+    /// then virtio channels (from port 1) take the first free port of the lowest-indexed controller
+    /// (virDomainVirtioSerialAddrNext); when every port is taken libvirt adds the lowest free
+    /// virtio-serial index with the default 31 ports (virDomainVirtioSerialAddrSetAutoaddController),
+    /// and that controller needs a PCI slot. Ports given in the XML are reserved first; a device
+    /// that names only its controller takes a port there or nothing (libvirt's error, not ours).
+    /// </summary>
+    private void AddVirtioSerialControllersForPorts()
+    {
+        const int defaultPorts = 31; // VIR_DOMAIN_DEFAULT_VIRTIO_SERIAL_PORTS
+        var taken = new SortedDictionary<int, bool[]>();
+        foreach (var c in Controllers.Where(c => c.ControllerType == "virtio-serial" && c.Index >= 0))
+            taken[c.Index] = new bool[PciAddress.ParseNumber(c.Source?.Element.Attr("ports") ?? "") is { } n and > 0 and <= 1024 ? (int)n : defaultPorts];
+        var users = Domain.Devices.Where(d => d.Kind is "console" or "channel" && d.Element.Element("target")?.Attr("type") == "virtio").ToList();
+        int? Number(Device d, string attribute) => d.Address.Type == "virtio-serial" ? (int?)PciAddress.ParseNumber(d.Address.Element!.Attr(attribute) ?? "0") : null;
+        foreach (var d in users)
+            if (Number(d, "port") is int port and > 0 && taken.TryGetValue(Number(d, "controller") ?? 0, out var map) && port < map.Length)
+                map[port] = true;
+        foreach (var d in users.Where(d => d.Kind == "console").Concat(users.Where(d => d.Kind == "channel")))
+        {
+            if (Number(d, "port") is > 0) continue;
+            int first = d.Kind == "console" ? 0 : 1;
+            if (d.Address.Type == "virtio-serial")
+            {   // virDomainVirtioSerialAddrNextFromController
+                if (taken.TryGetValue(Number(d, "controller") ?? 0, out var own) && Array.IndexOf(own, false, 1) is > 0 and var p) own[p] = true;
+                continue;
+            }
+            bool placed = false;
+            foreach (var map in taken.Values)
+                if (Array.IndexOf(map, false, first) is >= 0 and var p) { map[p] = true; placed = true; break; }
+            if (placed) continue;
+            int index = 0;
+            while (taken.ContainsKey(index)) index++;
+            AddController("virtio-serial", index, null, why: $"the virtio channels and consoles outnumber the ports of virtio-serial controller{(taken.Count > 1 ? "s" : "")} {string.Join(", ", taken.Keys)}");
+            taken[index] = new bool[defaultPorts];
+            taken[index][first] = true;
         }
     }
 
