@@ -133,23 +133,39 @@ mirror() { # the Debian archive apt is configured with (the corpus fetcher does 
   echo "${m:-http://deb.debian.org/debian}"
 }
 
+# What the chroot holds: libvirt's QEMU driver and client, QEMU (with the SPICE modules: qxl video
+# is a module in Debian 13) and OVMF for UEFI domains.
+chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 qemu-system-modules-spice ovmf"
+
+install_in() { # ROOT: install (or complete) the packages inside, with proc mounted in a private namespace
+  ROOT=$1 PKGS=$chroot_packages unshare --mount --propagation private /bin/sh -ec '
+    mount -t proc proc "$ROOT/proc"
+    chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PKGS
+    chroot "$ROOT" apt-get clean
+  ' >>"$state/log/make.log" 2>&1 || fail 4 "installing libvirt in the chroot failed; see $state/log/make.log"
+}
+
 make_chroot() { # debootstrap, then the packages inside (systemd's pre-dependency breaks a one-stage --include)
   [ -n "$suite" ] || fail 2 "make is for --debian SUITE"
   [ "$(id -u)" = 0 ] || fail 4 "needs root"
-  [ -x "$root/usr/sbin/libvirtd" ] && { echo "$root is made"; return 0; }
+  mkdir -p "$state/log"
+  if [ -x "$root/usr/sbin/libvirtd" ]; then
+    # made by an older version of this script: add what the list has gained (QEMU's capabilities are probed again)
+    # shellcheck disable=SC2086
+    if ! chroot "$root" dpkg-query -W $chroot_packages >/dev/null 2>&1; then
+      stop; install_in "$root"; rm -rf "$root"/var/cache/libvirt/qemu/capabilities
+    fi
+    echo "libvirt-sandbox: $root is made: libvirt $(chroot "$root" dpkg-query -W -f '${Version}' libvirt-daemon)" >&2
+    return 0
+  fi
   command -v debootstrap >/dev/null || fail 4 "debootstrap is not installed (apt-get install debootstrap)"
   local partial=$state/root.partial
-  rm -rf "$partial"; mkdir -p "$state/log"
+  rm -rf "$partial"
   echo "libvirt-sandbox: debootstrap $suite from $(mirror) (log: $state/log/make.log)" >&2
   debootstrap --variant=minbase "$suite" "$partial" "$(mirror)" >"$state/log/make.log" 2>&1 ||
     fail 4 "debootstrap failed; see $state/log/make.log"
   printf '#!/bin/sh\nexit 101\n' > "$partial/usr/sbin/policy-rc.d"; chmod +x "$partial/usr/sbin/policy-rc.d"
-  ROOT=$partial unshare --mount --propagation private /bin/sh -ec '
-    mount -t proc proc "$ROOT/proc"
-    chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 ovmf
-    chroot "$ROOT" apt-get clean
-  ' >>"$state/log/make.log" 2>&1 || fail 4 "installing libvirt in the chroot failed; see $state/log/make.log"
+  install_in "$partial"
   # libvirtd looks up its built-in QEMU user before it reads qemu.conf (see configure)
   grep -q '^libvirt-qemu:' "$partial/etc/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$partial/etc/passwd"
   grep -q '^libvirt-qemu:' "$partial/etc/group" || echo 'libvirt-qemu:x:64055:' >> "$partial/etc/group"

@@ -11,8 +11,8 @@ trap 'rm -f "$log"' EXIT
 rc=0
 
 echo "== libvirt's own test corpus (fetched from Debian's source package, cached outside the repository)"
-bash tools/fetch-libvirt-corpus.sh 9.0.0 11.3.0 ||
-  echo "corpus not fetched: its tests skip (and fail under CI); run tools/fetch-libvirt-corpus.sh 9.0.0 11.3.0"
+bash tools/fetch-libvirt-corpus.sh 7.0.0 9.0.0 11.3.0 ||
+  echo "corpus not fetched: its tests skip (and fail under CI); run tools/fetch-libvirt-corpus.sh 7.0.0 9.0.0 11.3.0"
 
 echo "== dotnet test (all)"
 dotnet test LibvirtPci.sln "$@" 2>&1 | tee -a "$log" || rc=1

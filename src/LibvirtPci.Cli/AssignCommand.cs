@@ -41,7 +41,7 @@ public sealed class AssignOptions
         SkipNonDomain = app.Flag("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
         StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
         Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
-        LibvirtVersion = app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (newer ones get 11.3's, with a warning); default: the .libvirt-pci.json found above each file, else 9.0"),
+        LibvirtVersion = OptionValues.LibvirtOption(app),
     };
 }
 
@@ -51,17 +51,7 @@ internal static class AssignCommand
     {
         var args = o.Files.Values.ToList();
         if (args.Count == 0) args.Add("-");
-        LibvirtProfile? libvirt = null;
-        if (o.LibvirtVersion.Value() is { } wanted)
-        {
-            if (LibvirtProfile.Parse(wanted, out var error, out bool newer) is not { } profile)
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version: {error}");
-                return ExitCode.InvalidInput;
-            }
-            if (newer) ctx.Err.WriteLine($"libvirt-pci: warning LP003: {LibvirtProfile.NewerThanKnown($"libvirt {wanted}")}");
-            libvirt = profile;
-        }
+        if (!OptionValues.TryParseLibvirt(ctx, o.LibvirtVersion, out var libvirt)) return ExitCode.InvalidInput;
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
         if (!OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)) return ExitCode.InvalidInput;
@@ -150,8 +140,7 @@ internal static class AssignCommand
                 return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
             // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
             var project = ProjectSettings.Find(Path.GetDirectoryName(path == "-" ? s.StdinName ?? "" : path) ?? "", s.Projects);
-            var (libvirt, from) = s.Cli.Libvirt is { } chosen ? (chosen, "--libvirt-version")
-                : project?.Libvirt is { } pinned ? (pinned, project.File) : (LibvirtProfile.Default, "the default");
+            var (libvirt, from) = LibvirtChoice.Resolve(s.Cli.Libvirt, project);
             if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
                 err.Add($"{project.File}: warning LP003: {LibvirtProfile.NewerThanKnown("the libvirt it names")}");
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
@@ -225,6 +214,24 @@ internal static class AssignCommand
 /// <summary>Option values shared by assign and migrate.</summary>
 internal static class OptionValues
 {
+    public static CommandOption LibvirtOption(CommandLineApplication app) =>
+        app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (newer ones get 11.3's, with a warning); default: the .libvirt-pci.json found above each file, else the installed libvirt, else 11.3");
+
+    /// <summary>--libvirt-version: null when not given; an older one or a non-version is LP002 (exit 2), a newer one LP003 and the newest profile.</summary>
+    public static bool TryParseLibvirt(CommandContext ctx, CommandOption option, out LibvirtProfile? libvirt)
+    {
+        libvirt = null;
+        if (option.Value() is not { } wanted) return true;
+        if (LibvirtProfile.Parse(wanted, out var error, out bool newer) is not { } profile)
+        {
+            ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version: {error}");
+            return false;
+        }
+        if (newer) ctx.Err.WriteLine($"libvirt-pci: warning LP003: {LibvirtProfile.NewerThanKnown($"libvirt {wanted}")}");
+        libvirt = profile;
+        return true;
+    }
+
     public static bool TryParse(CommandContext ctx, CommandOption sparePorts, CommandOption ioReserve, out int? spare, out IoReserveMode mode)
     {
         spare = null;

@@ -82,14 +82,18 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         new("tree", "Print the PCI topology of a domain as written: buses, slots, empty hotplug ports.", cmd =>
         {
             var file = cmd.Files("FILE", "domain XML file, or - for stdin", many: false);
-            cmd.OnExecute(() => TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0]));
+            var libvirt = OptionValues.LibvirtOption(cmd);
+            cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
+                ? TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile) : ExitCode.InvalidInput);
         }),
 
         new("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
         {
             var files = cmd.Files("FILE", "domain XML files or directories, or - for stdin");
             var json = cmd.Flag("--json", "machine-readable report on stdout");
-            cmd.OnExecute(() => LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue()));
+            var libvirt = OptionValues.LibvirtOption(cmd);
+            cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
+                ? LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue(), profile) : ExitCode.InvalidInput);
         }, """
 
 Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
@@ -108,11 +112,13 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
             var io = OptionValues.IoReserveOption(cmd);
             var virshPath = cmd.Valued("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
             var force = cmd.Flag("--force", "define even when the new XML has an error finding (e.g. LP601: the domain would not boot)");
+            var libvirt = cmd.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default: the daemon's own, from virsh version --daemon)");
             cmd.OnExecute(() =>
             {
                 if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
+                if (!OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)) return ExitCode.InvalidInput;
                 return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
-                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue()));
+                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile));
             });
         }, """
 
@@ -148,15 +154,17 @@ public sealed record CommandContext(Stream StdoutStream, TextWriter Out, TextWri
 
 internal static class TreeCommand
 {
-    public static int Execute(CommandContext ctx, string path)
+    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag)
     {
         try
         {
             var input = ctx.Read(path);
             var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.Find(DirectoryOf(path), new()));
             var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
             var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
             ctx.Out.Write(Topology.Build(domain, released).Render());
+            ctx.Out.WriteLine($"({libvirt})");
             return ExitCode.Ok;
         }
         catch (InputException e)
@@ -165,14 +173,18 @@ internal static class TreeCommand
             return ExitCode.InvalidInput;
         }
     }
+
+    /// <summary>Where a .libvirt-pci.json is looked for: above the file (stdin: above the working folder).</summary>
+    public static string DirectoryOf(string path) => path == "-" ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(path)) ?? "";
 }
 
 internal static class LintCommand
 {
-    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json)
+    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag)
     {
         int exit = ExitCode.Ok;
         var report = new JsonReport();
+        var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
         foreach (var (path, found) in FileIO.Expand(paths))
         {
             try
@@ -185,10 +197,15 @@ internal static class LintCommand
                     continue;
                 }
                 var domain = DomainDefinition.FromDocument(doc);
+                var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.Find(TreeCommand.DirectoryOf(path), projects));
                 var findings = Rewriter.Lint(domain);
-                foreach (var f in findings) if (!json) ctx.Err.WriteLine(f.Format(input.Name));
+                if (!json && findings.Count > 0)
+                {
+                    foreach (var f in findings) ctx.Err.WriteLine(f.Format(input.Name));
+                    ctx.Err.WriteLine($"{input.Name}: {findings.Count} finding{(findings.Count == 1 ? "" : "s")}, checked as {libvirt}");
+                }
                 if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                report.File(input.Name, changed: null, findings, devices: null);
+                report.File(input.Name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From));
             }
             catch (InputException e)
             {

@@ -50,7 +50,7 @@ public sealed class Virsh(string executable, string? uri)
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -71,6 +71,12 @@ internal static class MigrateCommand
             }
             names = list.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         }
+        // The libvirt that will store the result decides: asked once (`virsh version --daemon`).
+        var libvirt = LibvirtChoice.Resolve(o.Libvirt, null, o.Libvirt is null
+            ? LibvirtChoice.FromVirshVersion(virsh.Run("version", "--daemon").Text, $"the daemon at {o.Uri ?? Environment.GetEnvironmentVariable("LIBVIRT_DEFAULT_URI") ?? "virsh's default URI"}")
+            : null);
+        ctx.Err.WriteLine($"libvirt-pci migrate: {libvirt}");
+        o = o with { Libvirt = libvirt.Profile };
         var backupDir = o.BackupDir ?? Path.Combine(Directory.GetCurrentDirectory(), $"libvirt-pci-backup-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         int exit = ExitCode.Ok, changed = 0, failed = 0, unchanged = 0;
         for (int i = 0; i < names.Count; i++)
@@ -103,7 +109,7 @@ internal static class MigrateCommand
         try
         {
             plan = Rewriter.Assign(SourceText.FromBytes($"{name}.xml", dump.Stdout),
-                new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve });
+                new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = o.Libvirt ?? LibvirtProfile.Default });
         }
         catch (InputException e)
         {

@@ -19,7 +19,9 @@ public sealed class DomainGenerator
         _rng = new Random(seed);
     }
 
-    public sealed record Options(int MinDevices = 1, int MaxDevices = 40, bool AllowPresetAddresses = true, string? Machine = null);
+    /// <param name="NewerDevices">also devices only libvirt 10.4 and later accept or place differently: virtio sound,
+    /// usb-net NICs, mtp filesystems, a second watchdog (libvirt 9.1)</param>
+    public sealed record Options(int MinDevices = 1, int MaxDevices = 40, bool AllowPresetAddresses = true, string? Machine = null, bool NewerDevices = false);
 
     public string Generate(Options? options = null)
     {
@@ -43,14 +45,15 @@ public sealed class DomainGenerator
             sb.Append("    <controller type='pci' index='1' model='pcie-root-port'>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>\n    </controller>\n");
             sb.Append($"    <interface type='network'>\n      <mac address='52:54:00:{_seed & 0xff:x2}:ff:01'/>\n      <source network='default'/>\n      <model type='virtio'/>\n      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n    </interface>\n");
         }
-        bool usbDone = false, videoDone = false, balloonDone = false, watchdogDone = false;
+        bool usbDone = false, videoDone = false, balloonDone = false, watchdogDone = false, noUsb = false;
+        int newer = 0;
         // pc: a user address must avoid the chipset slots and the primary video slot; use high slots.
         int presetSlot = 0x1e;
         for (int i = 0; i < devices; i++)
         {
             bool preset = options.AllowPresetAddresses && !q35 && _rng.Next(6) == 0 && presetSlot > 0x18;
             string address = preset ? $"\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x{presetSlot--:x2}' function='0x0'/>" : "";
-            switch (_rng.Next(12))
+            switch (_rng.Next(options.NewerDevices ? 14 : 12))
             {
                 case 0:
                 case 1:
@@ -78,6 +81,7 @@ public sealed class DomainGenerator
                         sb.Append("    <controller type='usb' index='0' model='ich9-uhci1'>\n      <master startport='0'/>\n    </controller>\n");
                     }
                     else sb.Append($"    <controller type='usb' index='0' model='{usb}'/>\n");
+                    noUsb = usb == "none";
                     break;
                 case 8:
                     if (videoDone) goto case 0;
@@ -103,6 +107,27 @@ public sealed class DomainGenerator
                     else
                     {
                         sb.Append("    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n");
+                    }
+                    break;
+                case 12:
+                case 13:
+                    switch (newer++ % 4)
+                    {
+                        case 0:
+                            sb.Append("    <sound model='virtio'/>\n");
+                            break;
+                        case 1 when !noUsb:
+                            usbDone = true; // a usb-net NIC needs the default USB controller, not model='none'
+                            sb.Append($"    <interface type='user'>\n      <mac address='52:54:00:{_seed & 0xff:x2}:fe:{nic++ % 256:x2}'/>\n      <model type='usb-net'/>\n    </interface>\n");
+                            break;
+                        case 2 when !noUsb:
+                            usbDone = true;
+                            sb.Append($"    <filesystem type='mount'>\n      <driver type='mtp'/>\n      <source dir='/tmp/gen{_seed}-{newer}'/>\n      <target dir='mtp{newer}'/>\n    </filesystem>\n");
+                            break;
+                        default:
+                            sb.Append("    <watchdog model='i6300esb' action='reset'/>\n");
+                            watchdogDone = true;
+                            break;
                     }
                     break;
                 default:

@@ -2,7 +2,7 @@ using LibvirtPci.Tools;
 
 // domain-gen corpus DIR COUNT [SEED]    COUNT domains of 5–60 devices (q35 and pc)
 // domain-gen big FILE DEVICES MACHINE   one domain of DEVICES conventional-PCI devices
-// domain-gen one SEED                   one varied domain to stdout
+// domain-gen one SEED [pc|q35] [--newer] one varied domain to stdout (--newer: with devices of libvirt ≥ 10.4)
 switch (args.FirstOrDefault())
 {
     case "corpus" when args.Length >= 3:
@@ -16,9 +16,10 @@ switch (args.FirstOrDefault())
         File.WriteAllText(args[1], DomainGenerator.Big(int.Parse(args[2]), args[3]));
         return 0;
     case "one" when args.Length >= 2:
-        Console.Out.Write(new DomainGenerator(int.Parse(args[1])).Generate());
+        Console.Out.Write(new DomainGenerator(int.Parse(args[1])).Generate(new DomainGenerator.Options(
+            Machine: args.Skip(2).FirstOrDefault(a => a is "pc" or "q35"), NewerDevices: args.Contains("--newer"))));
         return 0;
     default:
-        Console.Error.WriteLine("usage: domain-gen corpus DIR COUNT [SEED] | big FILE DEVICES MACHINE | one SEED");
+        Console.Error.WriteLine("usage: domain-gen corpus DIR COUNT [SEED] | big FILE DEVICES MACHINE | one SEED [pc|q35] [--newer]");
         return 2;
 }

@@ -167,6 +167,13 @@ public sealed class DomainInventory
         if (insertAt < 0) Controllers.Add(c); else Controllers.Insert(insertAt, c);
     }
 
+    /// <summary>virDomainDefAddController: a controller libvirt adds itself is appended, or since the profile's version put in index order.</summary>
+    public void AddControllerAsLibvirtDoes(PlannedDevice c)
+    {
+        if (Libvirt.Has(LibvirtBehaviour.AddedControllersInIndexOrder)) InsertController(c);
+        else Controllers.Add(c);
+    }
+
     /// <summary>A controller with a &lt;master&gt; element is a companion (ich9-uhci*).</summary>
     private static bool IsUsb2Companion(PlannedDevice c) =>
         c.MasterStartPort is not null || c.Source?.Element.Element("master") is not null;
@@ -287,7 +294,7 @@ public sealed class DomainInventory
             MasterStartPort = masterStartPort,
             Reason = why ?? "",
         };
-        InsertController(c);
+        AddControllerAsLibvirtDoes(c);
         Implicit.Add(c);
         return c;
     }

@@ -103,7 +103,7 @@ public sealed class LibvirtAllocator
                 Reason = "",
             };
             c.Flags = model.PlugFlags();
-            _inv.Controllers.Add(c);
+            _inv.AddControllerAsLibvirtDoes(c);
             added.Add(c);
             if (model is not (PciControllerModel.PciRoot or PciControllerModel.PcieRoot))
                 ReserveNextOrRefuse(dry, c, c.Flags);
@@ -206,7 +206,7 @@ public sealed class LibvirtAllocator
         _pciFlags = ConnectFlags.PciDevice | ConnectFlags.AutoAssign;
         var root = _inv.Controllers.FirstOrDefault(c => c.IsPciController && c.Index == 0);
         _pcieFlags = root?.PciModel == PciControllerModel.PcieRoot ? ConnectFlags.PcieDevice | ConnectFlags.AutoAssign : _pciFlags;
-        _virtioFlags = _caps.Has(QemuCap.VirtioPciTransitional) ? _pcieFlags : _pciFlags;
+        _virtioFlags = _caps.Has(_inv.Libvirt.Has(LibvirtBehaviour.VirtioPcieByTransitional) ? QemuCap.VirtioPciTransitional : QemuCap.VirtioPciDisableLegacy) ? _pcieFlags : _pciFlags;
         foreach (var d in _inv.IterationOrder()) d.Flags = FlagsOf(d);
     }
 
@@ -459,9 +459,15 @@ public sealed class LibvirtAllocator
 
     private void PrimaryVideo(PciAddressSet set, int slot, ConnectFlags flags)
     {
-        if (_inv.Videos.Count == 0) return;
+        if (_inv.Videos.Count == 0 || _inv.Videos[0].Model is "none" or "ramfb")
+        {
+            // a QEMU whose -device cannot be the primary video needs the slot kept for a later one
+            if (!_inv.Libvirt.Has(LibvirtBehaviour.VideoPrimaryAssumed) && !_caps.Has(QemuCap.VideoPrimary) && !set.Buses[0].SlotInUse(slot))
+                set.Reserve(new PciAddress(0, slot, 0), flags, true);
+            return;
+        }
         var video = _inv.Videos[0];
-        if (video.Model is "none" or "ramfb" || !video.IsPciWanted) return;
+        if (!video.IsPciWanted) return;
         var a = new PciAddress(0, slot, 0);
         Guard(video, () => set.ValidateOnly(a, flags, true));
         if (set.Buses[0].SlotInUse(slot))

@@ -16,6 +16,10 @@ public enum QemuCap
     Vga,
     Rtl8139,
     E1000,
+    /// <summary>QEMU_CAPS_DEVICE_VIDEO_PRIMARY: -device is safe for the primary video (every QEMU since 1.6); libvirt before 9.0 asked.</summary>
+    VideoPrimary,
+    /// <summary>QEMU_CAPS_VIRTIO_PCI_DISABLE_LEGACY (QEMU 2.7): what libvirt before 9.0 asked to put virtio on PCIe.</summary>
+    VirtioPciDisableLegacy,
     VirtioNet, // keep last: Latest is every value up to here
 }
 
@@ -39,6 +43,9 @@ public sealed class QemuCapabilities
     public static QemuCapabilities Latest { get; } = new((2UL << (int)QemuCap.VirtioNet) - 1);
 
     public bool Has(QemuCap cap) => (_caps & (1UL << (int)cap)) != 0;
+
+    /// <summary>This set less another (libvirt's tests take capabilities away with ARG_QEMU_CAPS_DEL).</summary>
+    public QemuCapabilities Without(QemuCapabilities other) => new(_caps & ~other._caps);
 
     /// <summary>
     /// The set a given QEMU release has. Every capability above exists since QEMU 4.0 (the last to
@@ -70,6 +77,8 @@ public sealed class QemuCapabilities
                 "QEMU_CAPS_DEVICE_RTL8139" => QemuCap.Rtl8139,
                 "QEMU_CAPS_DEVICE_E1000" => QemuCap.E1000,
                 "QEMU_CAPS_DEVICE_VIRTIO_NET" => QemuCap.VirtioNet,
+                "QEMU_CAPS_DEVICE_VIDEO_PRIMARY" => QemuCap.VideoPrimary,
+                "QEMU_CAPS_VIRTIO_PCI_DISABLE_LEGACY" => QemuCap.VirtioPciDisableLegacy,
                 _ => null,
             };
             if (c is { } cap) caps.Add(cap);

@@ -68,20 +68,21 @@ public static class Rewriter
     public static RewritePlan Assign(DomainDefinition domain, RewriteOptions? options = null)
     {
         options ??= new RewriteOptions();
-        var findings = AddressLint.Check(domain);
-        var refused = findings.Where(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)).ToList();
+        var lint = AddressLint.Check(domain);
+        var refused = lint.Where(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)).ToList();
         if (refused.Count > 0) throw new InputException(domain.Name, refused); // every one, in line order
         var editor = new XmlEditor(domain.Document);
         var ledgerElement = AddressLedger.FindInMetadata(domain);
         var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable ? new AddressLedger() : null);
         AllocationResult result;
         AddressLedger? newLedger = null;
+        IReadOnlyList<Finding> findings = [];
         if (ledger is not null)
         {
             var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts, options.Libvirt);
             result = stable.Result;
             newLedger = stable.Ledger;
-            findings = findings.Concat(stable.Findings).ToList();
+            findings = stable.Findings;
             if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger)))
                 WriteLedger(editor, domain, ledgerElement, newLedger);
         }
@@ -89,6 +90,9 @@ public static class Rewriter
         {
             result = LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts, Profile = options.Libvirt });
         }
+        if (lint.Any(f => f.Code == "LP302")) // a bus libvirt adds for an address that names it
+            lint = AddressLint.Check(domain, result.Added.Where(c => c.IsPciController).Select(c => c.Index).ToHashSet());
+        findings = [.. lint, .. findings];
         var added = new HashSet<PlannedDevice>(result.Added);
         var outcomes = new List<DeviceOutcome>();
 

@@ -16,6 +16,7 @@ public sealed class ProjectSettingsTests
         var config = dir.File("fleet/.libvirt-pci.json", "{ \"libvirtVersion\": \"11.3\", \"stable\": true }\n"u8.ToArray());
         var vm = dir.File("fleet/web/vm.xml", Encoding.UTF8.GetBytes(VirtioSound));
         var elsewhere = dir.File("other/vm.xml", Encoding.UTF8.GetBytes(VirtioSound));
+        dir.File("other/.libvirt-pci.json", "{ \"libvirtVersion\": \"9.0\" }\n"u8.ToArray());
 
         var json = Support.Cli.Run("--json", vm);
         Assert.True(json.ExitCode == 0, json.Stderr);
@@ -29,7 +30,7 @@ public sealed class ProjectSettingsTests
         Assert.Contains($"{vm}: libvirt 11.3's choices (from {config})", explain.Stderr);
         Assert.Contains("urn:libvirt-pci:ledger:1", explain.Stdout); // "stable": true
 
-        Assert.Equal(2, Support.Cli.Run(elsewhere).ExitCode); // no file above it: libvirt 9.0, which has no virtio sound
+        Assert.Equal(2, Support.Cli.Run(elsewhere).ExitCode); // its own file says libvirt 9.0, which has no virtio sound
         Assert.Equal(2, Support.Cli.Run("--libvirt-version", "9.0", vm).ExitCode); // the flag wins
     }
 

@@ -7,9 +7,10 @@ using Xunit.Abstractions;
 namespace LibvirtPci.Tests.Integration;
 
 /// <summary>
-/// Against a real libvirt 9.0 daemon: for 48 generated domains (q35 and pc, 1–40 devices,
-/// some with addresses already set) libvirt's stored addresses equal ours, and defining our
-/// output changes no PCI address.
+/// Against real libvirt daemons, each under its own version's profile: the host's 9.0 and Debian
+/// 13's 11.3 in a chroot. For 48 generated domains per daemon (q35 and pc, 1–40 devices, some with
+/// addresses already set; for 11.3 also virtio sound, usb-net, mtp filesystems and several
+/// watchdogs) libvirt's stored addresses equal ours, and defining our output changes no PCI address.
 /// </summary>
 [Trait("Category", "Integration")]
 [Collection("libvirt")]
@@ -17,20 +18,26 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
 {
     public const int Domains = 48;
 
-    [SkippableFact]
-    public void Libvirt_stores_the_addresses_we_predict()
+    [SkippableTheory]
+    [InlineData("host", "9.0")]
+    [InlineData("trixie", "11.3")]
+    public void Libvirt_stores_the_addresses_we_predict(string daemonName, string libvirt)
     {
-        Sandbox.Require();
-        // The oracle is the libvirt the profile claims to reproduce (Debian 12's).
-        Assert.StartsWith("9.0.", Sandbox.DaemonVersion());
+        var daemon = daemonName == "host" ? LibvirtDaemon.Host : LibvirtDaemon.Trixie;
+        daemon.Require();
+        // The oracle is the libvirt the profile claims to reproduce.
+        Assert.StartsWith(libvirt + ".", daemon.DaemonVersion());
+        var options = new RewriteOptions { Libvirt = global::LibvirtPci.Addressing.LibvirtProfile.For(Version.Parse(libvirt)) };
+        bool newer = options.Libvirt.Has(global::LibvirtPci.Addressing.LibvirtBehaviour.VirtioSound);
         var failures = new List<string>();
-        int devices = 0, preset = 0;
+        int devices = 0, preset = 0, newerDevices = 0;
         for (int seed = 1; seed <= Domains; seed++)
         {
-            var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc"));
+            var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc", NewerDevices: newer));
             if (xml.Contains("<address type='pci'", StringComparison.Ordinal)) preset++;
-            var ours = Rewriter.Assign(SourceText.FromString($"gen-{seed}.xml", xml)).Text;
-            var theirs = Sandbox.Define(xml);
+            if (xml.Contains("usb-net", StringComparison.Ordinal) || xml.Contains("<sound model='virtio'", StringComparison.Ordinal) || xml.Contains("type='mtp'", StringComparison.Ordinal)) newerDevices++;
+            var ours = Rewriter.Assign(SourceText.FromString($"gen-{seed}.xml", xml), options).Text;
+            var theirs = daemon.Define(xml);
             if (theirs.ExitCode != 0)
             {
                 failures.Add($"seed {seed}: libvirt refused the input: {theirs.Stderr.Trim()}");
@@ -41,13 +48,45 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
             var diff = expected.Diff(PciSnapshot.Of("ours", ours));
             if (diff.Count > 0) failures.Add($"seed {seed}:\n    " + string.Join("\n    ", diff.Take(10)) + "\n" + xml);
 
-            var again = Sandbox.Define(ours);
+            var again = daemon.Define(ours);
             Assert.True(again.ExitCode == 0, $"seed {seed}: libvirt refused our output: {again.Stderr}");
             var stable = PciSnapshot.Of("ours", ours).Diff(PciSnapshot.Of("libvirt", again.Stdout));
             if (stable.Count > 0) failures.Add($"seed {seed}: defining our output moved addresses:\n    " + string.Join("\n    ", stable.Take(10)));
         }
-        output.WriteLine($"libvirt oracle: {Domains - failures.Count}/{Domains} domains identical ({devices} PCI facts compared, {preset} with addresses already set)");
+        var score = $"libvirt oracle {libvirt} ({daemon.Name}): {Domains - failures.Count}/{Domains} domains identical ({devices} PCI facts compared, {preset} with addresses already set, {newerDevices} with devices new in 10.x)";
+        output.WriteLine(score);
+        Console.WriteLine(score);
         Assert.True(preset >= 8, $"only {preset} generated domains had addresses already set");
+        if (newer) Assert.True(newerDevices >= 8, $"only {newerDevices} generated domains had the newer device models");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>
+    /// Domains with the devices libvirt 10.x added (virtio sound, mtp filesystems, usb-net, several
+    /// watchdogs) given to the 9.0 daemon: what it refuses we refuse under the 9.0 profile, and what
+    /// it accepts (usb-net is a PCI NIC there) gets the same addresses.
+    /// </summary>
+    [SkippableFact]
+    public void Libvirt_9_0_refuses_what_its_profile_refuses()
+    {
+        Sandbox.Require();
+        int refused = 0, accepted = 0;
+        var failures = new List<string>();
+        for (int seed = 201; seed <= 216; seed++)
+        {
+            var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc", NewerDevices: true));
+            string? ours;
+            try { ours = Rewriter.Assign(SourceText.FromString($"gen-{seed}.xml", xml), new RewriteOptions { Libvirt = global::LibvirtPci.Addressing.LibvirtProfile.For(new Version(9, 0)) }).Text; }
+            catch (InputException) { ours = null; }
+            var theirs = Sandbox.Define(xml);
+            if (theirs.ExitCode == 3) refused++; else if (theirs.ExitCode == 0) accepted++;
+            if ((theirs.ExitCode == 0) != (ours is not null))
+                failures.Add($"seed {seed}: libvirt {(theirs.ExitCode == 0 ? "accepts" : "refuses: " + theirs.Stderr.Trim())}, we {(ours is null ? "refuse" : "accept")}");
+            else if (ours is not null && PciSnapshot.Of("libvirt", theirs.Stdout).Diff(PciSnapshot.Of("ours", ours)) is { Count: > 0 } diff)
+                failures.Add($"seed {seed}:\n    " + string.Join("\n    ", diff.Take(10)));
+        }
+        output.WriteLine($"libvirt 9.0 with 10.x devices: {refused} refused, {accepted} accepted, {failures.Count} disagreements");
+        Assert.True(refused >= 4 && accepted >= 2, $"{refused} refused, {accepted} accepted: the sample does not test both sides");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 

@@ -3,49 +3,70 @@ using System.Diagnostics;
 namespace LibvirtPci.Tests.Support;
 
 /// <summary>
-/// The real libvirt: tools/libvirt-sandbox.sh runs a private libvirtd (the host's libvirt, Debian
-/// 12's 9.0 in CI) and prints what libvirt stores for a domain XML. Integration tests use it as the oracle.
+/// A real libvirt daemon that tools/libvirt-sandbox.sh runs privately and asks what libvirt stores
+/// for a domain XML: the host's (Debian 12's libvirt 9.0 in CI), or Debian 13's libvirt 11.3 in a
+/// chroot (`--debian trixie`, made once by .ci/run). Integration tests use them as oracles.
 /// </summary>
-public static class Sandbox
+public sealed class LibvirtDaemon
 {
+    private readonly string[] _select;
+    private readonly Lazy<string?> _unavailable;
+
+    private LibvirtDaemon(string name, string[] select, Func<string?> prerequisites)
+    {
+        Name = name;
+        _select = select;
+        _unavailable = new(() =>
+        {
+            if (!OperatingSystem.IsLinux() || Environment.UserName != "root") return $"the {Name} sandbox needs root on Linux";
+            if (!File.Exists("/usr/bin/virsh") || !File.Exists("/usr/bin/xmlstarlet"))
+                return "virsh/xmlstarlet are not installed (apt-get install libvirt-clients xmlstarlet)";
+            if (prerequisites() is { } missing) return missing;
+            var start = Run(["start"], null);
+            return start.ExitCode == 0 ? null : $"the {Name} daemon did not start: " + start.Stderr;
+        });
+    }
+
+    /// <summary>The host's libvirtd in a private mount namespace.</summary>
+    public static LibvirtDaemon Host { get; } = new("host libvirt", [], () =>
+        File.Exists("/usr/sbin/libvirtd") ? null
+            : "libvirtd is not installed (apt-get install libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 xmlstarlet)");
+
+    /// <summary>Debian 13's libvirt 11.3 with QEMU 10.0, in the chroot `libvirt-sandbox.sh --debian trixie make` builds.</summary>
+    public static LibvirtDaemon Trixie { get; } = new("Debian 13 (trixie) libvirt", ["--debian", "trixie"], () =>
+        File.Exists(Path.Combine(Environment.GetEnvironmentVariable("LIBVIRT_SANDBOX_DIR") ?? "/var/tmp/libvirt-pci-trixie", "root", "usr", "sbin", "libvirtd")) ? null
+            : "the trixie chroot is not made (bash tools/libvirt-sandbox.sh --debian trixie make; .ci/run does it)");
+
+    public string Name { get; }
+
     public static string Script => Path.Combine(Paths.Tools, "libvirt-sandbox.sh");
 
-    private static readonly Lazy<string?> Unavailable = new(() =>
-    {
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root") return "the libvirt sandbox needs root on Linux";
-        if (!File.Exists("/usr/sbin/libvirtd") || !File.Exists("/usr/bin/virsh") || !File.Exists("/usr/bin/xmlstarlet"))
-            return "libvirtd/virsh/xmlstarlet are not installed (apt-get install libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 xmlstarlet)";
-        var start = RunScript(["start"], null);
-        return start.ExitCode == 0 ? null : "the sandbox daemon did not start: " + start.Stderr;
-    });
+    /// <summary>Null when the daemon can be used; else why not.</summary>
+    public string? WhyUnavailable() => _unavailable.Value;
 
-    /// <summary>Null when the sandbox can be used; else why not.</summary>
-    public static string? WhyUnavailable() => Unavailable.Value;
-
-    /// <summary>Skips the calling test with the reason (fails it under CI) when the sandbox cannot run.</summary>
-    public static void Require() => global::LibvirtPci.Tests.Support.Require.Available(WhyUnavailable());
+    /// <summary>Skips the calling test with the reason (fails it under CI) when the daemon cannot run.</summary>
+    public void Require() => global::LibvirtPci.Tests.Support.Require.Available(WhyUnavailable());
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>define + dumpxml --inactive + undefine of <paramref name="xml"/>.</summary>
-    public static Result Define(string xml, bool validate = false) =>
-        RunScript(validate ? ["--validate", "-"] : ["-"], xml);
+    public Result Define(string xml, bool validate = false) =>
+        Run(validate ? ["--validate", "-"] : ["-"], xml);
 
-    public static string Uri => RunScript(["uri"], null).Stdout.Trim();
+    public string Uri => Run(["uri"], null).Stdout.Trim();
 
     /// <summary>The daemon's own version ("9.0.0"), as `virsh version --daemon` reports it.</summary>
-    public static string DaemonVersion()
+    public string DaemonVersion()
     {
-        var r = Proc.Run("virsh", ["-c", Uri, "version", "--daemon"]);
-        var m = System.Text.RegularExpressions.Regex.Match(r.Out, @"Running against daemon: (\S+)");
-        return m.Success ? m.Groups[1].Value : throw new InvalidOperationException("virsh version --daemon said: " + r.Out + r.Err);
+        var r = Run(["version"], null);
+        return r.ExitCode == 0 && r.Stdout.Trim().Length > 0 ? r.Stdout.Trim() : throw new InvalidOperationException($"{Name}: version said: " + r.Stdout + r.Stderr);
     }
 
-    private static Result RunScript(string[] args, string? stdin)
+    private Result Run(string[] args, string? stdin)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add(Script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in _select.Concat(args)) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -58,4 +79,13 @@ public static class Sandbox
         }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
+}
+
+/// <summary>The host's libvirt daemon, which most integration tests ask (see <see cref="LibvirtDaemon.Host"/>).</summary>
+public static class Sandbox
+{
+    public static void Require() => LibvirtDaemon.Host.Require();
+    public static LibvirtDaemon.Result Define(string xml, bool validate = false) => LibvirtDaemon.Host.Define(xml, validate);
+    public static string Uri => LibvirtDaemon.Host.Uri;
+    public static string DaemonVersion() => LibvirtDaemon.Host.DaemonVersion();
 }

@@ -78,8 +78,9 @@ public sealed class GitHookTests : IDisposable
     public void A_libvirt_pci_json_in_the_repository_changes_what_the_hook_checks()
     {
         Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
+        File.WriteAllText(Path.Combine(_repo.Path, ".libvirt-pci.json"), "{ \"libvirtVersion\": \"9.0\" }\n");
         File.WriteAllText(Path.Combine(_repo.Path, "snd.xml"), LibvirtPci.Tests.Cli.ProjectSettingsTests.VirtioSound);
-        Git("add", "snd.xml");
+        Git("add", ".libvirt-pci.json", "snd.xml");
         var refused = Git("commit", "-q", "-m", "virtio sound");
         Assert.NotEqual(0, refused.Code); // libvirt 9.0 has no virtio sound model
         Assert.Contains("error LP221", refused.Err);
