@@ -99,6 +99,38 @@ public sealed class MigrateTests(ITestOutputHelper output)
             foreach (var n in Names) Run("virsh", "-c", uri, "undefine", n);
         }
     }
+
+    /// <summary>migrate asks the daemon its version and reproduces that libvirt: 11.3 accepts virtio sound, which 9.0's profile refuses.</summary>
+    [SkippableTheory]
+    [InlineData("host", "9.0")]
+    [InlineData("trixie", "11.3")]
+    public void Migrate_reproduces_the_daemons_own_libvirt(string daemonName, string version)
+    {
+        var daemon = daemonName == "host" ? LibvirtDaemon.Host : LibvirtDaemon.Trixie;
+        daemon.Require();
+        var uri = daemon.Uri;
+        using var dir = new TempDir();
+        var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        string[] names = ["ver-q35-a", "ver-pc-b", "ver-q35-c"];
+        try
+        {
+            for (int i = 0; i < names.Length; i++)
+            {
+                var xml = new DomainGenerator(700 + i).Generate(new DomainGenerator.Options(Machine: names[i].Contains("pc") ? "pc" : "q35", NewerDevices: version == "11.3"))
+                    .Replace($"<name>gen-{700 + i}</name>", $"<name>{names[i]}</name>", StringComparison.Ordinal);
+                Assert.Equal(0, Run("virsh", "-c", uri, "define", dir.File($"{names[i]}.xml", System.Text.Encoding.UTF8.GetBytes(xml))).Code);
+            }
+            var r = Run(binary, ["migrate", "-c", uri, .. names, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+            output.WriteLine(r.Err);
+            Assert.True(r.Code == 0, r.Err);
+            Assert.Contains($"libvirt-pci migrate: libvirt {version} (from the daemon at {uri}, libvirt {version}.0)", r.Err);
+            Assert.Contains($"{names.Length} domains, {names.Length} changed, 0 unchanged, 0 failed", r.Err);
+        }
+        finally
+        {
+            foreach (var n in names) Run("virsh", "-c", uri, "undefine", "--nvram", n);
+        }
+    }
 }
 
 [CollectionDefinition("libvirt", DisableParallelization = true)]
