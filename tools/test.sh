@@ -19,7 +19,7 @@ dotnet test LibvirtPci.sln "$@" 2>&1 | tee -a "$log" || rc=1
 
 echo "== NativeAOT binary, then the CLI tests against it"
 if native=$(bash tools/publish-native.sh out/native); then
-  LIBVIRT_PCI_BINARY="$PWD/$native" dotnet test LibvirtPci.sln --no-build --filter Category=Cli 2>&1 | tee -a "$log" || rc=1
+  LIBVIRT_PCI_BINARY="$PWD/$native" dotnet test LibvirtPci.sln --no-build --filter "Category=Cli|Category=Ansible" 2>&1 | tee -a "$log" || rc=1
 else
   echo "NativeAOT publish failed"; rc=1
 fi

@@ -10,14 +10,19 @@ public sealed class JsonReport
     private readonly MemoryStream _buffer = new();
     private readonly Utf8JsonWriter _w;
 
-    public JsonReport()
+    public JsonReport() : this("files") { }
+
+    /// <param name="listName">the array the entries go in ("files"; migrate: "domains")</param>
+    /// <param name="header">more top-level fields, written before the list</param>
+    public JsonReport(string listName, Action<Utf8JsonWriter>? header = null)
     {
         // Relaxed escaping: the report is read by people and tools, never embedded in HTML.
         _w = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         _w.WriteStartObject();
         _w.WriteString("tool", "libvirt-pci");
         _w.WriteString("version", Commands.Version);
-        _w.WriteStartArray("files");
+        header?.Invoke(_w);
+        _w.WriteStartArray(listName);
     }
 
     /// <param name="libvirt">the libvirt whose choices were reproduced, and where that choice came from</param>
@@ -50,11 +55,26 @@ public sealed class JsonReport
             }
             _w.WriteEndArray();
         }
-        WriteFindings(findings);
+        WriteFindings(findings, name);
         _w.WriteEndObject();
     }
 
-    private void WriteFindings(IReadOnlyList<Finding> findings)
+    /// <summary>One domain of `migrate --json`: what happened, and its XML before and after when it changed (Ansible's diff mode shows them).</summary>
+    public void Domain(string name, string status, IReadOnlyList<Finding> findings, string? error = null, string? backup = null, string? before = null, string? after = null, string? note = null)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("domain", name);
+        _w.WriteString("status", status);
+        if (error is not null) _w.WriteString("error", error);
+        if (note is not null) _w.WriteString("note", note);
+        if (backup is not null) _w.WriteString("backup", backup);
+        if (before is not null) _w.WriteString("before", before);
+        if (after is not null) _w.WriteString("after", after);
+        WriteFindings(findings, name);
+        _w.WriteEndObject();
+    }
+
+    private void WriteFindings(IReadOnlyList<Finding> findings, string file)
     {
         _w.WriteStartArray("findings");
         foreach (var f in findings)
@@ -65,6 +85,7 @@ public sealed class JsonReport
             _w.WriteString("message", f.Message);
             if (f.Line > 0) { _w.WriteNumber("line", f.Line); _w.WriteNumber("column", f.Column); }
             if (f.Fix is not null) _w.WriteString("fix", f.Fix);
+            _w.WriteString("text", f.Format(file)); // the line the CLI prints: FILE:LINE:COL: severity CODE: message
             _w.WriteEndObject();
         }
         _w.WriteEndArray();
@@ -84,13 +105,15 @@ public sealed class JsonReport
         _w.WriteStartObject();
         _w.WriteString("file", e.File);
         _w.WriteString("status", "error");
-        WriteFindings(e.Errors);
+        WriteFindings(e.Errors, e.File);
         _w.WriteEndObject();
     }
 
-    public string ToJson()
+    /// <param name="footer">more top-level fields, written after the list</param>
+    public string ToJson(Action<Utf8JsonWriter>? footer = null)
     {
         _w.WriteEndArray();
+        footer?.Invoke(_w);
         _w.WriteEndObject();
         _w.Flush();
         return Encoding.UTF8.GetString(_buffer.ToArray()) + "\n";

@@ -50,7 +50,7 @@ public sealed class Virsh(string executable, string? uri)
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -77,13 +77,19 @@ internal static class MigrateCommand
             : null);
         ctx.Err.WriteLine($"libvirt-pci migrate: {libvirt}");
         o = o with { Libvirt = libvirt.Profile };
+        var report = o.Json ? new JsonReport("domains", w =>
+        {
+            w.WriteString("libvirt", libvirt.Profile.ToString());
+            w.WriteString("libvirtFrom", libvirt.From);
+            w.WriteBoolean("dryRun", o.DryRun);
+        }) : null;
         var backupDir = o.BackupDir ?? Path.Combine(Directory.GetCurrentDirectory(), $"libvirt-pci-backup-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         int exit = ExitCode.Ok, changed = 0, failed = 0, unchanged = 0;
         for (int i = 0; i < names.Count; i++)
         {
             var name = names[i];
             var prefix = $"[{i + 1}/{names.Count}] {name}:";
-            var outcome = MigrateOne(ctx, virsh, name, o, backupDir, prefix);
+            var outcome = MigrateOne(ctx, virsh, name, o, backupDir, prefix, report);
             switch (outcome)
             {
                 case ExitCode.Ok: unchanged++; break;
@@ -93,16 +99,27 @@ internal static class MigrateCommand
         }
         ctx.Err.WriteLine($"libvirt-pci migrate: {names.Count} domains, {changed} {(o.DryRun ? "to change" : "changed")}, {unchanged} unchanged, {failed} failed" +
             (!o.DryRun && changed > 0 ? $"; originals in {backupDir}" : ""));
+        if (report is not null)
+            ctx.Out.Write(report.ToJson(w =>
+            {
+                w.WriteStartObject("summary");
+                w.WriteNumber("domains", names.Count);
+                w.WriteNumber("changed", changed);
+                w.WriteNumber("unchanged", unchanged);
+                w.WriteNumber("failed", failed);
+                w.WriteEndObject();
+            }));
         return exit;
     }
 
     /// <summary>Returns Ok (nothing to do), ChangesNeeded (changed, or would change), or an error code.</summary>
-    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, string backupDir, string prefix)
+    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, string backupDir, string prefix, JsonReport? report)
     {
         var dump = virsh.Run("dumpxml", "--inactive", name);
         if (dump.ExitCode != 0)
         {
             ctx.Err.WriteLine($"{prefix} error LP131: virsh dumpxml failed: {dump.Error}");
+            report?.Domain(name, "failed", [], error: $"LP131: virsh dumpxml failed: {dump.Error}");
             return ExitCode.VirshFailed;
         }
         RewritePlan plan;
@@ -114,23 +131,27 @@ internal static class MigrateCommand
         catch (InputException e)
         {
             ctx.Err.WriteLine($"{prefix} {e}");
+            report?.Domain(name, "failed", e.Errors, error: e.ToString());
             return ExitCode.InvalidInput;
         }
         foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{prefix} {f.Format(name)}");
         if (!o.Force && plan.Findings.Any(f => f.Severity == Severity.Error))
         {
             ctx.Err.WriteLine($"{prefix} not defined: the new XML has errors (fix them, or use --force to define it anyway)");
+            report?.Domain(name, "failed", plan.Findings, error: "not defined: the new XML has errors");
             return ExitCode.ErrorFinding;
         }
         if (!plan.Changed)
         {
             ctx.Err.WriteLine($"{prefix} already recorded, nothing to change");
+            report?.Domain(name, "unchanged", plan.Findings);
             return ExitCode.Ok;
         }
-        ctx.Out.Write(AssignCommand.UnifiedDiff($"{name}.xml", plan.Source.Text, plan.Text));
+        if (report is null) ctx.Out.Write(AssignCommand.UnifiedDiff($"{name}.xml", plan.Source.Text, plan.Text));
         if (o.DryRun)
         {
             ctx.Err.WriteLine($"{prefix} would change (dry run: nothing defined)");
+            report?.Domain(name, "would change", plan.Findings, before: plan.Source.Text, after: plan.Text);
             return ExitCode.ChangesNeeded;
         }
 
@@ -146,14 +167,19 @@ internal static class MigrateCommand
         try
         {
             var define = virsh.Run("define", temp);
-            if (define.ExitCode != 0)
-                return Restore(ctx, virsh, backup, prefix, $"virsh define refused the new XML: {define.Error}");
-            var again = virsh.Run("dumpxml", "--inactive", name);
-            if (again.ExitCode != 0)
-                return Restore(ctx, virsh, backup, prefix, $"virsh dumpxml after define failed: {again.Error}");
-            var problem = Verify(plan, again.Stdout, name);
+            string? problem = define.ExitCode != 0 ? $"virsh define refused the new XML: {define.Error}" : null;
+            if (problem is null)
+            {
+                var again = virsh.Run("dumpxml", "--inactive", name);
+                problem = again.ExitCode != 0 ? $"virsh dumpxml after define failed: {again.Error}" : Verify(plan, again.Stdout, name);
+            }
             if (problem is not null)
-                return Restore(ctx, virsh, backup, prefix, problem);
+            {
+                var (code, message) = Restore(virsh, backup, problem);
+                ctx.Err.WriteLine($"{prefix} error {message}");
+                report?.Domain(name, code == "LP132" ? "rolled back" : "failed", plan.Findings, error: message, backup: backup, before: plan.Source.Text, after: plan.Text);
+                return ExitCode.VirshFailed;
+            }
         }
         finally
         {
@@ -162,6 +188,7 @@ internal static class MigrateCommand
         var state = virsh.Run("domstate", name).Text.Trim();
         var note = state is "running" or "paused" or "in shutdown" ? $" ({state}: the new XML applies at the next cold boot — shut down, then start)" : "";
         ctx.Err.WriteLine($"{prefix} defined; every address verified; ledger recorded{note}");
+        report?.Domain(name, "changed", plan.Findings, backup: backup, before: plan.Source.Text, after: plan.Text, note: note.Length > 0 ? note.Trim(' ', '(', ')') : null);
         return ExitCode.ChangesNeeded;
     }
 
@@ -188,15 +215,12 @@ internal static class MigrateCommand
         return null;
     }
 
-    private static int Restore(CommandContext ctx, Virsh virsh, string backup, string prefix, string why)
+    /// <summary>Defines the backup again; says which error it is (LP132 restored, LP133 restoring failed too).</summary>
+    private static (string Code, string Message) Restore(Virsh virsh, string backup, string why)
     {
         var restore = virsh.Run("define", backup);
-        if (restore.ExitCode != 0)
-        {
-            ctx.Err.WriteLine($"{prefix} error LP133: {why}; RESTORING THE BACKUP FAILED: {restore.Error} (the original is {backup})");
-            return ExitCode.VirshFailed;
-        }
-        ctx.Err.WriteLine($"{prefix} error LP132: {why}; the original definition was restored from {backup}");
-        return ExitCode.VirshFailed;
+        return restore.ExitCode != 0
+            ? ("LP133", $"LP133: {why}; RESTORING THE BACKUP FAILED: {restore.Error} (the original is {backup})")
+            : ("LP132", $"LP132: {why}; the original definition was restored from {backup}");
     }
 }

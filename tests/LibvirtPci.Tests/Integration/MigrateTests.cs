@@ -28,19 +28,7 @@ public sealed class MigrateTests(ITestOutputHelper output)
         var uri = Sandbox.Uri;
         using var dir = new TempDir();
         var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
-        var wrapper = dir.File("virsh-refusing", System.Text.Encoding.UTF8.GetBytes("""
-            #!/bin/bash
-            # Forwards to the real virsh; refuses to define the rewritten XML of domain "refuse-me",
-            # as libvirt refuses a definition, so that migrate's rollback runs.
-            for a in "$@"; do last=$a; done
-            if printf '%s\n' "$@" | grep -qx define && grep -q '<name>refuse-me</name>' "$last" && grep -q 'urn:libvirt-pci:ledger:1' "$last"; then
-              echo "error: Failed to define domain from $last" >&2
-              echo "error: XML error: refused (simulated libvirt refusal)" >&2
-              exit 1
-            fi
-            exec virsh "$@"
-            """));
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var wrapper = RefusingVirsh.Write(dir, "refuse-me");
 
         foreach (var leftover in Run("virsh", "-c", uri, "list", "--all", "--name").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             Run("virsh", "-c", uri, "undefine", leftover.Trim());
@@ -100,6 +88,49 @@ public sealed class MigrateTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// migrate -c qemu+ssh://root@127.0.0.1:PORT/system: libvirt's ssh transport through an sshd the
+    /// test starts (own host key, checked; own authorized key; own port), to the sandbox's socket.
+    /// </summary>
+    [SkippableFact]
+    public void Migrate_over_qemu_ssh_through_a_loopback_sshd()
+    {
+        Sandbox.Require();
+        LoopbackSsh.Require();
+        using var dir = new TempDir();
+        using var sshd = new LoopbackSsh(dir);
+        var local = Sandbox.Uri;
+        var socket = local[(local.IndexOf("socket=", StringComparison.Ordinal) + "socket=".Length)..];
+        var remote = $"qemu+ssh://root@127.0.0.1:{sshd.Port}/system?socket={socket}&proxy=netcat&command={sshd.SshCommand}";
+        var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        string[] names = ["ssh-q35-a", "ssh-pc-b"];
+        try
+        {
+            for (int i = 0; i < names.Length; i++)
+            {
+                var xml = new DomainGenerator(800 + i).Generate(new DomainGenerator.Options(Machine: names[i].Contains("pc") ? "pc" : "q35"))
+                    .Replace($"<name>gen-{800 + i}</name>", $"<name>{names[i]}</name>", StringComparison.Ordinal);
+                Assert.Equal(0, Run("virsh", "-c", local, "define", dir.File($"{names[i]}.xml", System.Text.Encoding.UTF8.GetBytes(xml))).Code);
+            }
+            var before = names.ToDictionary(n => n, n => PciFacts.Of(Run("virsh", "-q", "-c", local, "dumpxml", "--inactive", n).Out));
+            var r = Run(binary, ["migrate", "-c", remote, .. names, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+            output.WriteLine(r.Err);
+            Assert.True(r.Code == 0, r.Err);
+            Assert.Contains($"(from the daemon at {remote}, libvirt 9.0.0)", r.Err);
+            Assert.Contains("2 domains, 2 changed, 0 unchanged, 0 failed", r.Err);
+            foreach (var n in names)
+            {
+                var now = Run("virsh", "-q", "-c", local, "dumpxml", "--inactive", n).Out;
+                Assert.Contains("urn:libvirt-pci:ledger:1", now);
+                Assert.Empty(PciFacts.Diff(before[n], PciFacts.Of(now).Where(f => before[n].ContainsKey(f.Key)).ToDictionary()));
+            }
+        }
+        finally
+        {
+            foreach (var n in names) Run("virsh", "-c", local, "undefine", n);
+        }
+    }
+
     /// <summary>migrate asks the daemon its version and reproduces that libvirt: 11.3 accepts virtio sound, which 9.0's profile refuses.</summary>
     [SkippableTheory]
     [InlineData("host", "9.0")]
@@ -135,3 +166,27 @@ public sealed class MigrateTests(ITestOutputHelper output)
 
 [CollectionDefinition("libvirt", DisableParallelization = true)]
 public sealed class LibvirtCollection;
+
+/// <summary>
+/// A thin virsh wrapper: forwards everything to the real virsh but refuses to define the
+/// rewritten XML (the one with our ledger) of one domain, as libvirt refuses a definition, so
+/// that migrate's rollback runs against the real daemon.
+/// </summary>
+public static class RefusingVirsh
+{
+    public static string Write(TempDir dir, string domain)
+    {
+        var wrapper = dir.File("virsh-refusing", System.Text.Encoding.UTF8.GetBytes($$"""
+            #!/bin/bash
+            for a in "$@"; do last=$a; done
+            if printf '%s\n' "$@" | grep -qx define && grep -q '<name>{{domain}}</name>' "$last" && grep -q 'urn:libvirt-pci:ledger:1' "$last"; then
+              echo "error: Failed to define domain from $last" >&2
+              echo "error: XML error: refused (simulated libvirt refusal)" >&2
+              exit 1
+            fi
+            exec virsh "$@"
+            """));
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return wrapper;
+    }
+}
