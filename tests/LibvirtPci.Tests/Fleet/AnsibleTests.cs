@@ -151,6 +151,7 @@ public sealed class DomainXmlModuleTests(ITestOutputHelper output)
               libvirt_pci.fleet.domain_xml:
                 path: {folder}
                 stable: true
+                libvirt_version: "9.0"
                 binary: {Ansible.Binary}
         """;
 
