@@ -134,8 +134,9 @@ mirror() { # the Debian archive apt is configured with (the corpus fetcher does 
 }
 
 # What the chroot holds: libvirt's QEMU driver and client, QEMU (with the SPICE modules: qxl video
-# is a module in Debian 13) and OVMF for UEFI domains.
-chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 qemu-system-modules-spice ovmf"
+# is a module in Debian 13), OVMF for UEFI domains, and virtinst (virt-xml 5.0, whose --convert-to-q35
+# the conversion tests compare with).
+chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 qemu-system-modules-spice ovmf virtinst"
 
 install_in() { # ROOT: install (or complete) the packages inside, with proc mounted in a private namespace
   ROOT=$1 PKGS=$chroot_packages unshare --mount --propagation private /bin/sh -ec '

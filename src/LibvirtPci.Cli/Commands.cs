@@ -130,6 +130,18 @@ if define or the verification fails, the original is defined again. Running doma
 running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is honoured.
 """),
 
+        new("convert", "Convert pc (i440fx) domains to q35, keeping the guest's devices, with a before/after view.", cmd =>
+            ConvertCommand.Define(cmd, ctx), """
+
+Every device keeps its identity (MAC, disk target and serial, hostdev source, boot order) and,
+where q35 can host it, its model: IDE disks and cdroms move to q35's SATA (the target name is
+kept), the PIIX IDE controller and pc's PCI controllers go, pc's default USB controller is
+written out so it stays. The machine becomes the matching pc-q35 version; addresses are given
+as libvirt gives them on q35, and an address ledger is started. What q35 cannot host (the ISA
+ib700 watchdog) is refused in words. Compare: virt-xml --convert-to-q35 also replaces NIC and
+sound models and renames disks.
+"""),
+
         new("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
         {
             hook.AddCommand("install", "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.", cmd =>

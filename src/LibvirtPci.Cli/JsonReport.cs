@@ -74,6 +74,37 @@ public sealed class JsonReport
         _w.WriteEndObject();
     }
 
+    /// <summary>One file of `convert --json`: the machines, each device before and after, what was dropped.</summary>
+    public void Conversion(string name, LibvirtPci.Conversion.Q35ConversionPlan plan, (string Version, string From) libvirt)
+    {
+        _w.WriteStartObject();
+        _w.WriteString("file", name);
+        _w.WriteString("status", plan.Plan.Findings.Any(f => f.Severity == Severity.Error) ? "error" : "ok");
+        _w.WriteString("libvirt", libvirt.Version);
+        _w.WriteString("libvirtFrom", libvirt.From);
+        _w.WriteString("machineBefore", plan.MachineBefore);
+        _w.WriteString("machineAfter", plan.MachineAfter);
+        _w.WriteStartArray("devices");
+        foreach (var c in plan.Changes)
+        {
+            _w.WriteStartObject();
+            _w.WriteString("key", c.Key);
+            _w.WriteString("element", c.Kind);
+            if (c.Before is null) _w.WriteNull("before"); else _w.WriteString("before", c.Before);
+            if (c.After is null) _w.WriteNull("after"); else _w.WriteString("after", c.After);
+            if (c.ModelBefore is not null) _w.WriteString("modelBefore", c.ModelBefore);
+            if (c.ModelAfter is not null) _w.WriteString("modelAfter", c.ModelAfter);
+            if (c.Note is not null) _w.WriteString("note", c.Note);
+            _w.WriteEndObject();
+        }
+        _w.WriteEndArray();
+        _w.WriteStartArray("dropped");
+        foreach (var d in plan.Dropped) _w.WriteStringValue(d);
+        _w.WriteEndArray();
+        WriteFindings(plan.Plan.Findings, name);
+        _w.WriteEndObject();
+    }
+
     private void WriteFindings(IReadOnlyList<Finding> findings, string file)
     {
         _w.WriteStartArray("findings");

@@ -1,0 +1,124 @@
+using System.Text;
+using LibvirtPci.Addressing;
+using LibvirtPci.Conversion;
+using LibvirtPci.Domain;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>
+/// `libvirt-pci convert --to q35 FILE…`: an i440fx domain becomes q35 keeping the guest's devices
+/// (see <see cref="Q35Conversion"/>), with a before/after view of what the guest will see. The
+/// view goes to stdout, or to stderr when stdout carries the converted XML (one file, no -i).
+/// </summary>
+internal static class ConvertCommand
+{
+    public static void Define(CommandLineApplication cmd, CommandContext ctx)
+    {
+        var to = cmd.Valued("--to <MACHINE>", "the machine family to convert to: q35 (the only one)");
+        var files = cmd.Files("FILE", "pc (i440fx) domain XML files; - or nothing for stdin");
+        var inPlace = cmd.Flag("-i|--in-place", "rewrite the files themselves (atomic)");
+        var check = cmd.Flag("--check", "write nothing; exit 1 if a file would change");
+        var diff = cmd.Flag("--diff", "write nothing; print a unified diff");
+        var json = cmd.Flag("--json", "print a JSON report: each device before and after, what was dropped, findings");
+        var libvirt = OptionValues.LibvirtOption(cmd);
+        var spare = OptionValues.SparePortsOption(cmd);
+        var io = OptionValues.IoReserveOption(cmd);
+        var force = cmd.Flag("--force", "write even when the result has an error finding");
+        cmd.OnExecute(() =>
+        {
+            if (to.Value() != "q35")
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: convert needs --to q35{(to.Value() is { } v ? $" ('{v}' is not a machine it converts to)" : "")}");
+                return ExitCode.InvalidInput;
+            }
+            if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode) || !OptionValues.TryParseLibvirt(ctx, libvirt, out var profile))
+                return ExitCode.InvalidInput;
+            var paths = files.Values.Count == 0 ? ["-"] : files.Values.ToList();
+            bool toStdout = !inPlace.HasValue() && !check.HasValue() && !diff.HasValue() && !json.HasValue();
+            if (toStdout && paths.Count != 1)
+            {
+                ctx.Err.WriteLine("libvirt-pci: error LP001: several inputs: use --in-place, --check, --diff or --json (stdout takes one document)");
+                return ExitCode.InvalidInput;
+            }
+            var report = json.HasValue() ? new JsonReport() : null;
+            var view = toStdout ? ctx.Err : ctx.Out;
+            var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
+            int exit = ExitCode.Ok;
+            foreach (var path in paths)
+            {
+                try
+                {
+                    var input = ctx.Read(path);
+                    var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+                    var choice = LibvirtChoice.Resolve(profile, ProjectSettings.Find(TreeCommand.DirectoryOf(path), projects));
+                    var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode });
+                    bool write = force.HasValue() || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
+                    foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
+                    if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));
+                    else if (!diff.HasValue()) view.Write(View(input.Name, pc, plan, choice));
+                    if (diff.HasValue()) ctx.Out.Write(AssignCommand.UnifiedDiff(input.Name, pc.Document.Source.Text, plan.Text));
+                    if (!write)
+                    {
+                        ctx.Err.WriteLine($"{input.Name}: not written: the result has errors (fix them, or use --force to write anyway)");
+                        exit = Math.Max(exit, ExitCode.ErrorFinding);
+                        continue;
+                    }
+                    if (check.HasValue()) exit = Math.Max(exit, ExitCode.ChangesNeeded);
+                    if (inPlace.HasValue() && input.Path is not null) FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
+                    if (toStdout)
+                    {
+                        ctx.Out.Flush();
+                        ctx.StdoutStream.Write(plan.Bytes);
+                    }
+                }
+                catch (InputException e)
+                {
+                    ctx.Report(e);
+                    report?.Failed(e);
+                    exit = Math.Max(exit, ExitCode.InvalidInput);
+                }
+            }
+            if (report is not null) ctx.Out.Write(report.ToJson());
+            return exit;
+        });
+    }
+
+    /// <summary>The before/after table: per device its pc and q35 place and model, and what the guest will notice.</summary>
+    internal static string View(string name, DomainDefinition pc, Q35ConversionPlan plan, LibvirtChoice libvirt)
+    {
+        var namesBefore = LinuxNames(plan.Before);
+        var namesAfter = LinuxNames(plan.After);
+        var sb = new StringBuilder();
+        sb.Append($"{name}: {plan.MachineBefore} -> {plan.MachineAfter} ({libvirt}); an address ledger is started\n");
+        var rows = plan.Changes.Where(c => c.Before is not null || c.After is not null || c.Note is not null || c.ModelBefore != c.ModelAfter).Select(c => (
+            c.Key,
+            Before: $"{c.Before ?? "-"} {c.ModelBefore}".Trim(),
+            After: $"{c.After ?? "-"} {c.ModelAfter}".Trim(),
+            Sees: string.Join("; ", new[]
+            {
+                c.ModelBefore is not null && c.ModelAfter is not null && c.ModelBefore != c.ModelAfter ? $"model {c.ModelBefore} -> {c.ModelAfter}" : null,
+                namesBefore.TryGetValue(c.Key, out var nb) && namesAfter.TryGetValue(c.Key, out var na) ? $"Linux NIC name {nb} -> {na}" + (nb == na ? "" : " (unless it has an ACPI index)") : null,
+                c.Note,
+            }.Where(s => s is not null)))).ToList();
+        int w1 = Math.Max(6, rows.Max(r => r.Key.Length)), w2 = Math.Max(10, rows.Max(r => r.Before.Length)), w3 = Math.Max(9, rows.Max(r => r.After.Length));
+        sb.Append($"  {"device".PadRight(w1)}  {"pc (before)".PadRight(w2)}  {"q35 (after)".PadRight(w3)}  what the guest notices\n");
+        foreach (var r in rows)
+            sb.Append($"  {r.Key.PadRight(w1)}  {r.Before.PadRight(w2)}  {r.After.PadRight(w3)}  {(r.Sees.Length > 0 ? r.Sees : "same device, new slot")}\n".TrimEnd(' ') );
+        foreach (var d in plan.Dropped) sb.Append($"  dropped: {d}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Linux's predictable name (enp&lt;bus&gt;s&lt;slot&gt;[f&lt;function&gt;]) of each PCI NIC, with the bus numbers the firmware gives.</summary>
+    private static Dictionary<string, string> LinuxNames(DomainDefinition d)
+    {
+        var buses = GuestNumbering.Buses(d);
+        var names = new Dictionary<string, string>();
+        foreach (var nic in d.Devices.Where(x => x.Kind == "interface" && x.Address.IsPciPresent))
+            if (buses.TryGetValue(nic.Address.Pci.Bus, out int bus))
+                names[nic.Key] = $"enp{bus}s{nic.Address.Pci.Slot}" + (nic.Address.Pci.Function > 0 ? $"f{nic.Address.Pci.Function}" : "");
+        return names;
+    }
+}
