@@ -58,7 +58,7 @@ internal static class ConvertCommand
                     bool write = force.HasValue() || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
                     foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
                     if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));
-                    else if (!diff.HasValue()) view.Write(View(input.Name, pc, plan, choice));
+                    else if (!diff.HasValue()) view.Write(View(input.Name, plan, choice));
                     if (diff.HasValue()) ctx.Out.Write(AssignCommand.UnifiedDiff(input.Name, pc.Document.Source.Text, plan.Text));
                     if (!write)
                     {
@@ -87,7 +87,7 @@ internal static class ConvertCommand
     }
 
     /// <summary>The before/after table: per device its pc and q35 place and model, and what the guest will notice.</summary>
-    internal static string View(string name, DomainDefinition pc, Q35ConversionPlan plan, LibvirtChoice libvirt)
+    internal static string View(string name, Q35ConversionPlan plan, LibvirtChoice libvirt)
     {
         var namesBefore = LinuxNames(plan.Before);
         var namesAfter = LinuxNames(plan.After);

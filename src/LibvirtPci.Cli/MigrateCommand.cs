@@ -3,6 +3,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using LibvirtPci.Addressing;
+using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
 using LibvirtPci.Passthrough;
 using LibvirtPci.Rewrite;
@@ -50,7 +51,7 @@ public sealed class Virsh(string executable, string? uri)
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -125,8 +126,15 @@ internal static class MigrateCommand
         RewritePlan plan;
         try
         {
-            plan = Rewriter.Assign(SourceText.FromBytes($"{name}.xml", dump.Stdout),
-                new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = o.Libvirt ?? LibvirtProfile.Default });
+            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = o.Libvirt ?? LibvirtProfile.Default };
+            var domain = DomainDefinition.Parse(SourceText.FromBytes($"{name}.xml", dump.Stdout));
+            if (o.ConvertToQ35 && domain.Family == MachineFamily.I440fx)
+            {
+                var conversion = Q35Conversion.Convert(domain, options);
+                plan = conversion.Plan;
+                if (report is null) ctx.Err.Write(ConvertCommand.View(name, conversion, new LibvirtChoice(options.Libvirt, "the daemon")));
+            }
+            else plan = Rewriter.Assign(domain, options);
         }
         catch (InputException e)
         {
