@@ -25,6 +25,7 @@ public sealed class AssignOptions
     public required CommandOption SkipNonDomain { get; init; }
     public required CommandOption StdinName { get; init; }
     public required CommandOption Force { get; init; }
+    public required CommandOption AcpiIndex { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -42,6 +43,7 @@ public sealed class AssignOptions
         StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
         Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
         LibvirtVersion = OptionValues.LibvirtOption(app),
+        AcpiIndex = OptionValues.AcpiIndexOption(app),
     };
 }
 
@@ -79,7 +81,7 @@ internal static class AssignCommand
         }
 
         var settings = new FileSettings(
-            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt), new(),
+            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt, o.AcpiIndex.HasValue()), new(),
             ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
@@ -116,7 +118,7 @@ internal static class AssignCommand
     private enum FileStatus { Checked, Skipped, Failed }
 
     /// <summary>What the command line chose; each file adds what its .libvirt-pci.json says for the rest.</summary>
-    private sealed record CommandLineChoices(bool Stable, int? SparePorts, IoReserveMode? IoReserve, LibvirtProfile? Libvirt);
+    private sealed record CommandLineChoices(bool Stable, int? SparePorts, IoReserveMode? IoReserve, LibvirtProfile? Libvirt, bool AcpiIndex);
 
     private sealed record FileSettings(CommandLineChoices Cli, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> Projects, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
 
@@ -150,6 +152,7 @@ internal static class AssignCommand
                 SparePorts = s.Cli.SparePorts ?? project?.SparePorts,
                 IoReserve = s.Cli.IoReserve ?? project?.IoReserve ?? IoReserveMode.Keep,
                 Libvirt = libvirt,
+                AcpiIndex = s.Cli.AcpiIndex,
                 SidecarLedger = sidecar?.Ledger,
             };
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
@@ -214,6 +217,9 @@ internal static class AssignCommand
 /// <summary>Option values shared by assign and migrate.</summary>
 internal static class OptionValues
 {
+    public static CommandOption AcpiIndexOption(CommandLineApplication app) =>
+        app.Flag("--acpi-index", "give every <interface> an <acpi index='N'/> (libvirt >= 7.3), kept in the ledger like addresses: Linux names the NIC enoN wherever its slot goes");
+
     public static CommandOption LibvirtOption(CommandLineApplication app) =>
         app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (newer ones get 11.3's, with a warning); default: the .libvirt-pci.json found above each file, else the installed libvirt, else 11.3");
 

@@ -27,6 +27,7 @@ internal static class ConvertCommand
         var spare = OptionValues.SparePortsOption(cmd);
         var io = OptionValues.IoReserveOption(cmd);
         var force = cmd.Flag("--force", "write even when the result has an error finding");
+        var acpi = OptionValues.AcpiIndexOption(cmd);
         cmd.OnExecute(() =>
         {
             if (to.Value() != "q35")
@@ -54,7 +55,7 @@ internal static class ConvertCommand
                     var input = ctx.Read(path);
                     var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
                     var choice = LibvirtChoice.Resolve(profile, ProjectSettings.Find(TreeCommand.DirectoryOf(path), projects));
-                    var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode });
+                    var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode, AcpiIndex = acpi.HasValue() });
                     bool write = force.HasValue() || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
                     foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
                     if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));

@@ -51,7 +51,7 @@ public sealed class Virsh(string executable, string? uri)
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false, bool AcpiIndex = false);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -126,7 +126,7 @@ internal static class MigrateCommand
         RewritePlan plan;
         try
         {
-            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = o.Libvirt ?? LibvirtProfile.Default };
+            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = o.Libvirt ?? LibvirtProfile.Default, AcpiIndex = o.AcpiIndex };
             var domain = DomainDefinition.Parse(SourceText.FromBytes($"{name}.xml", dump.Stdout));
             if (o.ConvertToQ35 && domain.Family == MachineFamily.I440fx)
             {

@@ -38,6 +38,8 @@ public sealed record RewriteOptions
     public IoReserveMode IoReserve { get; init; } = IoReserveMode.Keep;
     /// <summary>The libvirt whose choices to reproduce (default: 9.0).</summary>
     public LibvirtProfile Libvirt { get; init; } = LibvirtProfile.Default;
+    /// <summary>Give every NIC an ACPI index, kept in the ledger (implies <see cref="Stable"/>).</summary>
+    public bool AcpiIndex { get; init; }
 }
 
 /// <summary>
@@ -73,7 +75,7 @@ public static class Rewriter
         if (refused.Count > 0) throw new InputException(domain.Name, refused); // every one, in line order
         var editor = new XmlEditor(domain.Document);
         var ledgerElement = AddressLedger.FindInMetadata(domain);
-        var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable ? new AddressLedger() : null);
+        var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable || options.AcpiIndex ? new AddressLedger() : null);
         AllocationResult result;
         AddressLedger? newLedger = null;
         IReadOnlyList<Finding> findings = [];
@@ -83,6 +85,14 @@ public static class Rewriter
             result = stable.Result;
             newLedger = stable.Ledger;
             findings = stable.Findings;
+            if (options.AcpiIndex || ledger.AcpiIndexes.Count > 0) // a ledger that holds indexes keeps giving them
+            {
+                var acpi = AcpiIndexPlanner.Plan(domain, ledger, options.Libvirt);
+                foreach (var (nic, index) in acpi.ToWrite)
+                    editor.AppendChild(nic.Element, editor.EmptyElement("acpi", [("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
+                newLedger = newLedger.WithAcpiIndexes(acpi.Remember);
+                findings = [.. findings, .. acpi.Findings];
+            }
             if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger)))
                 WriteLedger(editor, domain, ledgerElement, newLedger);
         }

@@ -29,6 +29,21 @@ public sealed class AddressLedger
     public LedgerEntry? this[string key] => _entries.GetValueOrDefault(key);
     public int Count => _entries.Count;
 
+    /// <summary>
+    /// ACPI indexes given to NICs (key → index), kept after the NIC is removed: an index is never
+    /// given to another NIC while the ledger remembers it, and a returning NIC gets its own back.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> AcpiIndexes => _acpi;
+    private readonly SortedDictionary<string, int> _acpi = new(StringComparer.Ordinal);
+
+    /// <summary>This ledger with <paramref name="indexes"/> remembered as well.</summary>
+    public AddressLedger WithAcpiIndexes(IEnumerable<KeyValuePair<string, int>> indexes)
+    {
+        var copy = new AddressLedger(_entries.Values);
+        foreach (var (k, v) in _acpi.Concat(indexes)) copy._acpi[k] = v;
+        return copy;
+    }
+
     public AddressLedger() { }
 
     public AddressLedger(IEnumerable<LedgerEntry> entries)
@@ -45,7 +60,7 @@ public sealed class AddressLedger
         FromEntries(element.Children.Select(child =>
         {
             var (line, column) = document.Position(child);
-            return new RawEntry(child.NamespaceUri, child.LocalName, child.Name, child.Attr("key"), child.Attr("address"), child.Attr("taken-by"), document.Source.Name, line, column);
+            return new RawEntry(child.NamespaceUri, child.LocalName, child.Name, child.Attr("key"), child.Attr("address"), child.Attr("taken-by"), child.Attr("index"), document.Source.Name, line, column);
         }));
 
     /// <summary>Reads and checks a ledger element read with System.Xml.Linq (a sidecar file, what virsh printed).</summary>
@@ -54,11 +69,11 @@ public sealed class AddressLedger
         {
             var info = (IXmlLineInfo)child;
             return new RawEntry(child.Name.NamespaceName, child.Name.LocalName, child.Name.LocalName, child.Attribute("key")?.Value,
-                child.Attribute("address")?.Value, child.Attribute("taken-by")?.Value, file, info.LineNumber, info.LinePosition);
+                child.Attribute("address")?.Value, child.Attribute("taken-by")?.Value, child.Attribute("index")?.Value, file, info.LineNumber, info.LinePosition);
         }));
 
     /// <summary>One entry as written, before it is checked.</summary>
-    private readonly record struct RawEntry(string NamespaceUri, string LocalName, string Name, string? Key, string? Address, string? TakenBy, string File, int Line, int Column);
+    private readonly record struct RawEntry(string NamespaceUri, string LocalName, string Name, string? Key, string? Address, string? TakenBy, string? Index, string File, int Line, int Column);
 
     private static AddressLedger FromEntries(IEnumerable<RawEntry> raw)
     {
@@ -67,9 +82,19 @@ public sealed class AddressLedger
         foreach (var child in raw)
         {
             InputException Bad(string message) => new(child.File, "LP401", "address ledger: " + message, child.Line, child.Column);
-            if (child.NamespaceUri != Namespace || child.LocalName is not ("device" or "released"))
-                throw Bad($"unexpected element <{child.Name}> (expected device or released in {Namespace})");
+            if (child.NamespaceUri != Namespace || child.LocalName is not ("device" or "released" or "acpi"))
+                throw Bad($"unexpected element <{child.Name}> (expected device, released or acpi in {Namespace})");
             var key = child.Key ?? throw Bad($"<{child.Name}> without key");
+            if (child.LocalName == "acpi")
+            {
+                if (!int.TryParse(child.Index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) || index is < 1 or > AcpiIndexMax)
+                    throw Bad($"<{child.Name} key='{key}'> needs index='N', 1 to {AcpiIndexMax}");
+                if (ledger._acpi.ContainsKey(key)) throw Bad($"ACPI index key '{key}' appears twice");
+                if (ledger._acpi.FirstOrDefault(kv => kv.Value == index) is { Key: { } holder })
+                    throw Bad($"ACPI index {index} is remembered for '{holder}' and '{key}'");
+                ledger._acpi[key] = index;
+                continue;
+            }
             var text = child.Address ?? throw Bad($"<{child.Name} key='{key}'> without address");
             if (!PciAddress.TryParse(text, out var address))
                 throw Bad($"'{text}' is not a PCI address (expected DDDD:BB:SS.F)");
@@ -89,20 +114,25 @@ public sealed class AddressLedger
         return ledger;
     }
 
+    /// <summary>libvirt's limit: 1 to 16*1024-1 (formatdomain: "between 1 and (16*1024-1)").</summary>
+    public const int AcpiIndexMax = 16 * 1024 - 1;
+
     /// <summary>The ledger as a document of its own (the sidecar file): entries sorted as in <see cref="ToMarkup"/>.</summary>
     public XDocument ToDocument()
     {
         XNamespace ns = Namespace;
         return new XDocument(new XElement(ns + "ledger", new XAttribute(XNamespace.Xmlns + DefaultPrefix, Namespace),
             Sorted().Select(e => new XElement(ns + (e.Released ? "released" : "device"), new XAttribute("key", e.Key), new XAttribute("address", e.Address.ToString()),
-                e.TakenBy is null ? null : new XAttribute("taken-by", e.TakenBy)))));
+                e.TakenBy is null ? null : new XAttribute("taken-by", e.TakenBy))).Concat(
+            _acpi.OrderBy(kv => kv.Value).Select(kv => new XElement(ns + "acpi", new XAttribute("key", kv.Key), new XAttribute("index", kv.Value))))));
     }
 
     private IEnumerable<LedgerEntry> Sorted() => _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, StringComparer.Ordinal);
 
     /// <summary>True when both ledgers hold the same entries (then the stored bytes are left alone).</summary>
     public bool SameAs(AddressLedger? other) =>
-        other is not null && other._entries.Count == _entries.Count && _entries.All(kv => other._entries.TryGetValue(kv.Key, out var o) && o == kv.Value);
+        other is not null && other._entries.Count == _entries.Count && _entries.All(kv => other._entries.TryGetValue(kv.Key, out var o) && o == kv.Value)
+        && other._acpi.Count == _acpi.Count && _acpi.All(kv => other._acpi.TryGetValue(kv.Key, out var i) && i == kv.Value);
 
     /// <summary>The ledger element, entries sorted by key, in the given style.</summary>
     public string ToMarkup(string prefix, char quote, bool declareNamespace = true)
@@ -111,11 +141,13 @@ public sealed class AddressLedger
         var sb = new StringBuilder();
         sb.Append('<').Append(prefix).Append(":ledger");
         if (declareNamespace) sb.Append(" xmlns:").Append(prefix).Append('=').Append(Q(Namespace));
-        if (_entries.Count == 0) return sb.Append("/>").ToString();
+        if (_entries.Count == 0 && _acpi.Count == 0) return sb.Append("/>").ToString();
         sb.Append('>');
         foreach (var e in Sorted())
             sb.Append("\n\t<").Append(prefix).Append(e.Released ? ":released" : ":device").Append(" key=").Append(Q(e.Key))
               .Append(" address=").Append(Q(e.Address.ToString())).Append(e.TakenBy is null ? "" : " taken-by=" + Q(e.TakenBy)).Append("/>");
+        foreach (var (key, index) in _acpi.OrderBy(kv => kv.Value))
+            sb.Append("\n\t<").Append(prefix).Append(":acpi key=").Append(Q(key)).Append(" index=").Append(Q(index.ToString(System.Globalization.CultureInfo.InvariantCulture))).Append("/>");
         return sb.Append("\n</").Append(prefix).Append(":ledger>").ToString();
     }
 }

@@ -111,7 +111,7 @@ public static class StabilityPlanner
         foreach (var e in old.Entries)
             if (!entries.ContainsKey(e.Key))
                 entries[e.Key] = e with { Released = true, TakenBy = taken?.GetValueOrDefault(e.Key) ?? e.TakenBy };
-        return new AddressLedger(entries.Values);
+        return new AddressLedger(entries.Values).WithAcpiIndexes(old.AcpiIndexes); // ACPI indexes are never forgotten
     }
 
     /// <summary>The lowest bus-0 address a new root port may take: just after the highest existing one.</summary>

@@ -33,7 +33,10 @@ public sealed class StabilityPropertyTests
         var start = q35
             ? DomainXml("q35", Nic("52:54:00:00:00:01"), Disk("vda"), "<controller type='pci' index='1' model='pcie-root-port'>\n\t<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>\n</controller>")
             : DomainXml("pc", Nic("52:54:00:00:00:01"), Disk("vda"));
-        var xml = Assign(start);
+        // With ACPI indexes on: the ledger then gives every NIC one on every run.
+        start = start.Replace("  <devices>", "  <features><acpi/></features>\n  <devices>", StringComparison.Ordinal);
+        var xml = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromString("test.xml", start), new global::LibvirtPci.Rewrite.RewriteOptions { Stable = true, AcpiIndex = true }).Text;
+        var indexOwners = new Dictionary<int, string>();
         var removed = new List<string>();
         int serial = 2;
         var history = new List<string>();
@@ -59,6 +62,7 @@ public sealed class StabilityPropertyTests
             var plan = Plan(edited);
             var next = plan.Text;
             Check(xml, edited, next, plan.Findings, removed, history);
+            CheckAcpiIndexes(edited, next, indexOwners, history);
             xml = next;
         }
     }
@@ -119,6 +123,24 @@ public sealed class StabilityPropertyTests
         }
         // The result is complete: a second run changes nothing.
         Assert.False(Plan(after).Changed, $"{Where()}: not idempotent");
+    }
+
+    /// <summary>Every NIC has an index; a NIC that stays keeps it; an index never goes to another NIC, even after its NIC left.</summary>
+    private static void CheckAcpiIndexes(string edited, string after, Dictionary<int, string> owners, List<string> history)
+    {
+        string Where() => "after " + string.Join(", ", history);
+        int? IndexOf(Device d) => d.Element.Element("acpi")?.Attr("index") is { } t ? int.Parse(t) : null;
+        var before = Parse(edited).Devices.Where(d => d.Kind == "interface" && IndexOf(d) is not null).ToDictionary(d => d.Key, d => IndexOf(d)!.Value);
+        var nics = Parse(after).Devices.Where(d => d.Kind == "interface").ToList();
+        Assert.All(nics, n => Assert.True(IndexOf(n) is not null, $"{Where()}: {n.Key} has no ACPI index"));
+        Assert.True(nics.Select(IndexOf).Distinct().Count() == nics.Count, $"{Where()}: two NICs share an ACPI index");
+        foreach (var n in nics)
+        {
+            int index = IndexOf(n)!.Value;
+            if (before.TryGetValue(n.Key, out int old)) Assert.True(old == index, $"{Where()}: {n.Key} changed ACPI index {old} -> {index}");
+            if (owners.TryGetValue(index, out var owner)) Assert.True(owner == n.Key, $"{Where()}: ACPI index {index} was {owner}'s, now {n.Key}'s");
+            owners[index] = n.Key;
+        }
     }
 
     /// <summary>
