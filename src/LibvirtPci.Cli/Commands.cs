@@ -83,8 +83,19 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         {
             var file = cmd.Files("FILE", "domain XML file, or - for stdin", many: false);
             var libvirt = OptionValues.LibvirtOption(cmd);
-            cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
-                ? TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile) : ExitCode.InvalidInput);
+            var format = cmd.Valued("--format <FORMAT>", "text (default), dot (Graphviz source), svg (needs Graphviz's dot), json");
+            var json = cmd.Flag("--json", "the same as --format json");
+            cmd.OnExecute(() =>
+            {
+                var chosen = json.HasValue() ? "json" : format.Value() ?? "text";
+                if (chosen is not ("text" or "dot" or "svg" or "json"))
+                {
+                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --format takes text, dot, svg or json, not '{chosen}'");
+                    return ExitCode.InvalidInput;
+                }
+                return OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
+                    ? TreeCommand.Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile, chosen) : ExitCode.InvalidInput;
+            });
         }),
 
         new("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
@@ -169,7 +180,7 @@ public sealed record CommandContext(Stream StdoutStream, TextWriter Out, TextWri
 
 internal static class TreeCommand
 {
-    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag)
+    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag, string format = "text")
     {
         try
         {
@@ -178,13 +189,54 @@ internal static class TreeCommand
             var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.Find(DirectoryOf(path), new()));
             var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
             var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
-            ctx.Out.Write(Topology.Build(domain, released).Render());
-            ctx.Out.WriteLine($"({libvirt})");
+            var topology = Topology.Build(domain, released);
+            var io = global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain);
+            switch (format)
+            {
+                case "json":
+                    ctx.Out.Write(TopologyFormats.ToJson(input.Name, domain, topology, io, (libvirt.Profile.ToString(), libvirt.From)));
+                    break;
+                case "dot":
+                    ctx.Out.Write(TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
+                    break;
+                case "svg":
+                    return Svg(ctx, TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
+                default:
+                    ctx.Out.Write(topology.Render());
+                    ctx.Out.WriteLine($"({libvirt})");
+                    break;
+            }
             return ExitCode.Ok;
         }
         catch (InputException e)
         {
             ctx.Report(e);
+            return ExitCode.InvalidInput;
+        }
+    }
+
+    /// <summary>SVG through Graphviz's dot, when it is installed; else say how to get it.</summary>
+    private static int Svg(CommandContext ctx, string dot)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dot") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-Tsvg");
+        System.Diagnostics.Process process;
+        try { process = System.Diagnostics.Process.Start(psi)!; }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            ctx.Err.WriteLine("libvirt-pci: error LP111: --format svg needs Graphviz's dot, which is not installed (apt-get install graphviz; or --format dot | dot -Tsvg elsewhere)");
+            return ExitCode.InvalidInput;
+        }
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            var copy = Task.Run(() => { process.StandardOutput.BaseStream.CopyTo(ctx.StdoutStream); });
+            process.StandardInput.Write(dot);
+            process.StandardInput.Close();
+            process.WaitForExit();
+            copy.Wait();
+            if (process.ExitCode == 0) return ExitCode.Ok;
+            ctx.Err.WriteLine($"libvirt-pci: error LP111: dot failed: {stderr.Result.Trim()}");
             return ExitCode.InvalidInput;
         }
     }
