@@ -28,14 +28,8 @@ busybox=$(command -v busybox || true)
 sandbox start || exit 4
 uri=$(sandbox uri)
 
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/libvirt-pci/probe
-mkdir -p "$cache"
-initrd=$cache/lsguest-$(sha256sum "$0" "$busybox" | sha256sum | cut -c1-12).cpio.gz
-make_initrd() { # the guest: every PCI function with its class, ids and ACPI index, then power off
-  local root; root=$(mktemp -d "$cache/root.XXXXXX")
-  mkdir -p "$root"/{bin,proc,sys,dev}
-  cp "$busybox" "$root/bin/busybox"
-  cat > "$root/init" <<'GUEST'
+# the guest: every PCI function with its class, ids and ACPI index, then power off
+initrd=$(bash "$(dirname "$0")/guest-initrd.sh" lsguest <<'GUEST'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys
@@ -46,12 +40,7 @@ done
 echo LIBVIRT-PCI-GUEST-END
 poweroff -f
 GUEST
-  chmod 755 "$root/init"
-  local tmp; tmp=$(mktemp "$initrd.XXXXXX")
-  (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -9) > "$tmp"
-  mv -f "$tmp" "$initrd"; rm -rf "$root"
-}
-( flock 8; [ -s "$initrd" ] || make_initrd ) 8>"$cache/.lock"
+)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/libvirt-boot-probe.XXXXXX")
 name=bootprobe-$$-$RANDOM

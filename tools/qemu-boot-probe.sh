@@ -33,14 +33,8 @@ busybox=$(command -v busybox || true)
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/libvirt-pci/probe
 mkdir -p "$cache"
-initrd=$cache/guest-$(sha256sum "$0" "$busybox" | sha256sum | cut -c1-12).cpio.gz
-
 # The guest: report PCI facts on the serial console from sysfs and config space, then power off.
-make_initrd() {
-  local root; root=$(mktemp -d "$cache/root.XXXXXX")
-  mkdir -p "$root"/{bin,proc,sys,dev}
-  cp "$busybox" "$root/bin/busybox"
-  cat > "$root/init" <<'GUEST'
+initrd=$(bash "$(dirname "$0")/guest-initrd.sh" ioguest <<'GUEST'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys
@@ -74,12 +68,7 @@ dmesg | grep -E '^\[[ 0-9.]+\] pci 0000:' | sed 's/^/DMESG /'
 echo "@@@END"
 poweroff -f
 GUEST
-  chmod 755 "$root/init"
-  local tmp; tmp=$(mktemp "$initrd.XXXXXX")
-  (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -9) > "$tmp"
-  mv -f "$tmp" "$initrd"; rm -rf "$root"
-}
-( flock 8; [ -s "$initrd" ] || make_initrd ) 8>"$cache/.lock"
+)
 
 work=${KEEP:-$(mktemp -d "$cache/run.XXXXXX")}
 mkdir -p "$work"

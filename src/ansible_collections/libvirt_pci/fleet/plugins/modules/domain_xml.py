@@ -38,46 +38,18 @@ options:
       - Start an address ledger in each domain's C(<metadata>) (a domain that has one always uses it).
     type: bool
     default: false
-  spare_ports:
-    description:
-      - Keep this many empty hotplug pcie-root-ports (q35) for devices added later.
-    type: int
-  io_reserve:
-    description:
-      - Inject QEMU's io-reserve fix for domains past the firmware's I/O limit (14 PCIe ports).
-      - C(off) adds C(-global pcie-root-port.io-reserve=0); C(per-port) a C(<qemu:override>) per
-        port that needs no I/O; C(remove) takes an injection out again.
-    type: str
-    choices: ['off', 'per-port', 'remove']
-  libvirt_version:
-    description:
-      - The libvirt whose choices to reproduce, C(X.Y) from 7.0 to 11.3. Default, first match wins -
-        a C(.libvirt-pci.json) above each file, the libvirt installed on the host, else the newest.
-    type: str
   backup:
     description:
       - Copy each file to a timestamped backup beside it before it is rewritten.
     type: bool
     default: false
-  binary:
-    description:
-      - The libvirt-pci to run. Default - C(libvirt-pci) on C(PATH) or in C(/usr/local/bin).
-      - A missing or too old binary fails the task with a message naming the role
-        M(libvirt_pci.fleet.install) (a role, not a module).
-    type: path
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
-  - Needs libvirt-pci 0.2.0 or newer on the managed host; the role C(libvirt_pci.fleet.install)
-    puts its NativeAOT binary there (no .NET needed on the hosts).
+  - C(libvirt_version) defaults to, first match wins - a C(.libvirt-pci.json) above each file, the libvirt installed on the host, else the newest.
   - C(changed) is true only when a file's bytes change.
 seealso:
   - module: libvirt_pci.fleet.domains
-author:
-  - libvirt-pci developers
+extends_documentation_fragment:
+  - libvirt_pci.fleet.cli
 '''
 
 EXAMPLES = r'''

@@ -37,19 +37,6 @@ options:
     type: list
     elements: str
     default: []
-  spare_ports:
-    description:
-      - Add this many empty hotplug pcie-root-ports (q35) for devices added later.
-    type: int
-  io_reserve:
-    description:
-      - Inject QEMU's io-reserve fix for domains past the firmware's I/O limit (14 PCIe ports).
-    type: str
-    choices: ['off', 'per-port', 'remove']
-  libvirt_version:
-    description:
-      - The libvirt whose choices to reproduce, C(X.Y). Default - the daemon's own version.
-    type: str
   backup_dir:
     description:
       - Where each original definition is saved before it is replaced, one C(NAME.xml) per domain.
@@ -59,24 +46,13 @@ options:
     description:
       - The virsh to run. Default - C(virsh) on C(PATH).
     type: path
-  binary:
-    description:
-      - The libvirt-pci to run. Default - C(libvirt-pci) on C(PATH) or in C(/usr/local/bin).
-      - A missing or too old binary fails the task with a message naming the role
-        C(libvirt_pci.fleet.install).
-    type: path
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
-  - Needs libvirt-pci 0.2.0 or newer on the managed host (the role C(libvirt_pci.fleet.install)).
+  - C(libvirt_version) defaults to the daemon's own version (C(virsh version --daemon)).
   - C(changed) is true only when a domain was defined anew (or would be, in check mode).
 seealso:
   - module: libvirt_pci.fleet.domain_xml
-author:
-  - libvirt-pci developers
+extends_documentation_fragment:
+  - libvirt_pci.fleet.cli
 '''
 
 EXAMPLES = r'''
