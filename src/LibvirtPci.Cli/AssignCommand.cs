@@ -152,7 +152,7 @@ internal static class AssignCommand
                 SparePorts = s.Cli.SparePorts ?? project?.SparePorts,
                 IoReserve = s.Cli.IoReserve ?? project?.IoReserve ?? IoReserveMode.Keep,
                 Libvirt = libvirt,
-                AcpiIndex = s.Cli.AcpiIndex,
+                AcpiIndex = s.Cli.AcpiIndex || project?.AcpiIndex == true,
                 SidecarLedger = sidecar?.Ledger,
             };
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);

@@ -12,7 +12,7 @@ namespace LibvirtPci.Cli;
 /// anything it does not know is an error with its place, never ignored.
 /// <code>{ "libvirtVersion": "11.3", "stable": true, "sparePorts": 2, "ioReserve": "per-port" }</code>
 /// </summary>
-public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool? Stable, int? SparePorts, IoReserveMode? IoReserve, bool NewerThanKnown)
+public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool? Stable, int? SparePorts, IoReserveMode? IoReserve, bool NewerThanKnown, bool? AcpiIndex = null)
 {
     public const string FileName = ".libvirt-pci.json";
 
@@ -40,6 +40,7 @@ public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool?
             int? spare = null;
             IoReserveMode? io = null;
             bool newer = false;
+            bool? acpi = null;
             foreach (var p in doc.RootElement.EnumerateObject())
             {
                 switch (p.Name)
@@ -50,19 +51,22 @@ public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool?
                     case "stable" when p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                         stable = p.Value.GetBoolean();
                         break;
+                    case "acpiIndex" when p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                        acpi = p.Value.GetBoolean();
+                        break;
                     case "sparePorts" when p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out var n) && n is >= 0 and <= 240:
                         spare = n;
                         break;
                     case "ioReserve" when p.Value.ValueKind == JsonValueKind.String && OptionValues.IoReserveModeOf(p.Value.GetString()!) is { } mode:
                         io = mode;
                         break;
-                    case "libvirtVersion" or "stable" or "sparePorts" or "ioReserve":
-                        throw Bad(path, $"{p.Name}: {p.Value.GetRawText()} is not a valid value (libvirtVersion: \"X.Y\"; stable: true/false; sparePorts: 0 to 240; ioReserve: \"off\", \"per-port\" or \"remove\")", input.Bytes, p);
+                    case "libvirtVersion" or "stable" or "sparePorts" or "ioReserve" or "acpiIndex":
+                        throw Bad(path, $"{p.Name}: {p.Value.GetRawText()} is not a valid value (libvirtVersion: \"X.Y\"; stable, acpiIndex: true/false; sparePorts: 0 to 240; ioReserve: \"off\", \"per-port\" or \"remove\")", input.Bytes, p);
                     default:
-                        throw Bad(path, $"unknown setting \"{p.Name}\" (known: libvirtVersion, stable, sparePorts, ioReserve)", input.Bytes, p);
+                        throw Bad(path, $"unknown setting \"{p.Name}\" (known: libvirtVersion, stable, sparePorts, ioReserve, acpiIndex)", input.Bytes, p);
                 }
             }
-            return new ProjectSettings(path, libvirt, stable, spare, io, newer);
+            return new ProjectSettings(path, libvirt, stable, spare, io, newer, acpi);
         }
         catch (JsonException e)
         {

@@ -10,6 +10,18 @@ public sealed class ProjectSettingsTests
     public const string VirtioSound = "<domain type='kvm'>\n  <name>snd</name>\n  <memory unit='MiB'>512</memory>\n  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n    <sound model='virtio'/>\n  </devices>\n</domain>\n";
 
     [Fact]
+    public void The_repository_file_can_turn_acpi_indexes_on()
+    {
+        using var dir = new TempDir();
+        dir.File("fleet/.libvirt-pci.json", "{ \"acpiIndex\": true }\n"u8.ToArray());
+        var vm = dir.CopyFixture("convert/pc-windows.xml", "fleet/vm.xml");
+        var r = Support.Cli.Run("-i", vm);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("<acpi index='1'/>", File.ReadAllText(vm));
+        Assert.Contains("<pci:acpi key='interface/52:54:00:6b:3c:02' index='2'/>", File.ReadAllText(vm));
+    }
+
+    [Fact]
     public void The_repository_file_pins_the_libvirt_and_a_flag_wins_over_it()
     {
         using var dir = new TempDir();
