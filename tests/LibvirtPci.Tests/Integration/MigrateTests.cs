@@ -131,6 +131,50 @@ public sealed class MigrateTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>migrate --convert-to-q35 --acpi-index on the real daemon: the pc domain is defined anew as q35 with every device, identity and an ACPI index per NIC, libvirt stores our addresses, the original is backed up; a q35 domain is only recorded.</summary>
+    [SkippableFact]
+    public void Migrate_converts_pc_domains_to_q35_with_acpi_indexes()
+    {
+        Sandbox.Require();
+        var uri = Sandbox.Uri;
+        using var dir = new TempDir();
+        var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        var pc = File.ReadAllText(Path.Combine(Paths.Fixtures, "convert", "pc-windows.xml")).Replace("type='kvm'", "type='qemu'", StringComparison.Ordinal)
+            .Replace("<name>win10</name>", "<name>conv-win</name>", StringComparison.Ordinal);
+        pc = System.Text.RegularExpressions.Regex.Replace(pc, @"\s*<uuid>[^<]*</uuid>", "");
+        var q35 = File.ReadAllText(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")).Replace("type='kvm'", "type='qemu'", StringComparison.Ordinal)
+            .Replace("<name>q35-web</name>", "<name>conv-web</name>", StringComparison.Ordinal)
+            .Replace("  <devices>", "  <features><acpi/></features>\n  <devices>", StringComparison.Ordinal); // ACPI indexes need ACPI (LP251 otherwise)
+        string[] names = ["conv-win", "conv-web"];
+        try
+        {
+            Assert.Equal(0, Run("virsh", "-c", uri, "define", dir.File("pc.xml", System.Text.Encoding.UTF8.GetBytes(pc))).Code);
+            Assert.Equal(0, Run("virsh", "-c", uri, "define", dir.File("q35.xml", System.Text.Encoding.UTF8.GetBytes(q35))).Code);
+            var before = PciFacts.Of(Run("virsh", "-q", "-c", uri, "dumpxml", "--inactive", "conv-web").Out);
+            var r = Run(binary, ["migrate", "-c", uri, "--convert-to-q35", "--acpi-index", .. names, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+            output.WriteLine(r.Err);
+            Assert.True(r.Code == 0, r.Err);
+            Assert.Contains("conv-win: pc-i440fx-7.2 -> pc-q35-7.2", r.Err);
+            Assert.Contains("2 domains, 2 changed, 0 unchanged, 0 failed", r.Err);
+            var win = Run("virsh", "-q", "-c", uri, "dumpxml", "--inactive", "conv-win").Out;
+            Assert.Contains("machine='pc-q35-7.2'", win);
+            Assert.Contains("<target dev='hda' bus='sata'/>", win);
+            Assert.Contains("<serial>WIN10-SYSTEM</serial>", win);
+            Assert.Contains("<model type='e1000'/>", win);
+            Assert.Contains("<acpi index='1'/>", win);
+            var stored = DomainDefinition.Parse(SourceText.FromString("win", win));
+            Assert.Equal(1, AddressLedger.Read(stored.Document, AddressLedger.FindInMetadata(stored)!).AcpiIndexes["interface/52:54:00:6b:3c:01"]);
+            Assert.True(File.Exists(Path.Combine(dir.Path, "backups", "conv-win.xml")));
+            var web = Run("virsh", "-q", "-c", uri, "dumpxml", "--inactive", "conv-web").Out;
+            Assert.Contains("machine='pc-q35-", web);
+            Assert.Empty(PciFacts.Diff(before, PciFacts.Of(web).Where(f => before.ContainsKey(f.Key)).ToDictionary())); // q35: nothing moved
+        }
+        finally
+        {
+            foreach (var n in names) Run("virsh", "-c", uri, "undefine", n);
+        }
+    }
+
     /// <summary>migrate asks the daemon its version and reproduces that libvirt: 11.3 accepts virtio sound, which 9.0's profile refuses.</summary>
     [SkippableTheory]
     [InlineData("host", "9.0")]
