@@ -282,95 +282,86 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
             foreach (var n in Names) Proc.Run("virsh", ["-c", daemon.Uri, "undefine", "--nvram", n]);
     }
 
-    [SkippableFact]
-    public void Check_then_apply_with_one_rollback_then_nothing_to_do_on_two_daemons()
+    /// <summary>Both daemons with the test's domains defined, an inventory whose <paramref name="refusing"/> hosts refuse refuse-me's new XML; everything undefined after.</summary>
+    private static void OnTwoDaemons(string[] refusing, Action<TempDir> body)
     {
         Ansible.Require();
         foreach (var h in Hosts) h.Daemon.Require();
         using var dir = new TempDir();
-        var wrapper = RefusingVirsh.Write(dir, "refuse-me");
-        dir.File("hosts", Encoding.UTF8.GetBytes(Inventory(wrapper, "kvm90", "kvm113")));
+        dir.File("hosts", Encoding.UTF8.GetBytes(Inventory(RefusingVirsh.Write(dir, "refuse-me"), refusing)));
+        UndefineAll();
+        try
+        {
+            foreach (var (_, daemon, version) in Hosts) DefineAll(daemon, version, dir);
+            body(dir);
+        }
+        finally
+        {
+            UndefineAll();
+        }
+    }
+
+    [SkippableFact]
+    public void Check_then_apply_with_one_rollback_then_nothing_to_do_on_two_daemons() => OnTwoDaemons(["kvm90", "kvm113"], dir =>
+    {
         var backups = Path.Combine(dir.Path, "backups");
         dir.File("play.yml", Encoding.UTF8.GetBytes(Playbook(backups)));
-        UndefineAll();
-        try
+        var before = Hosts.ToDictionary(h => h.Host, h => Names.ToDictionary(n => n, n => Dump(h.Daemon, n)));
+
+        var check = Ansible.Playbook(dir.Path, "play.yml", "hosts", "--check", "--diff");
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        foreach (var (host, daemon, version) in Hosts)
         {
-            foreach (var (_, daemon, version) in Hosts) DefineAll(daemon, version, dir);
-            var before = Hosts.ToDictionary(h => h.Host, h => Names.ToDictionary(n => n, n => Dump(h.Daemon, n)));
-
-            var check = Ansible.Playbook(dir.Path, "play.yml", "hosts", "--check", "--diff");
-            Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
-            foreach (var (host, daemon, version) in Hosts)
-            {
-                var r = check.Result(Task, host);
-                Assert.True(r["changed"]!.GetValue<bool>());
-                Assert.Equal(version, r["libvirt"]!["version"]!.GetValue<string>());
-                Assert.Equal(Names.Length, r["diff"]!.AsArray().Count);
-                Assert.All(Names, n => Assert.Equal(before[host][n], Dump(daemon, n)));
-            }
-
-            var apply = Ansible.Playbook(dir.Path, "play.yml", "hosts");
-            Assert.Equal(2, apply.ExitCode); // a host with a failed domain is a failed host
-            foreach (var (host, daemon, _) in Hosts)
-            {
-                var r = apply.Result(Task, host);
-                output.WriteLine($"{host}: {r["msg"]}");
-                Assert.True(r["failed"]!.GetValue<bool>());
-                Assert.Contains("1 of 4 domains failed: refuse-me: LP132", r["msg"]!.GetValue<string>());
-                var status = r["domains"]!.AsArray().ToDictionary(d => d!["domain"]!.GetValue<string>(), d => d!["status"]!.GetValue<string>());
-                Assert.Equal("rolled back", status["refuse-me"]);
-                Assert.All(Names.Where(n => n != "refuse-me"), n => Assert.Equal("changed", status[n]));
-                // restored: libvirt 11.3 re-orders a redefined domain's controllers, so compare by meaning
-                var restored = Dump(daemon, "refuse-me");
-                Assert.Empty(global::LibvirtPci.Addressing.PciFacts.Diff(global::LibvirtPci.Addressing.PciFacts.Of(before[host]["refuse-me"]), global::LibvirtPci.Addressing.PciFacts.Of(restored)));
-                Assert.DoesNotContain("urn:libvirt-pci:ledger:1", restored);
-                Assert.All(Names.Where(n => n != "refuse-me"), n => Assert.Contains("urn:libvirt-pci:ledger:1", Dump(daemon, n)));
-                Assert.All(Names, n => Assert.True(File.Exists(Path.Combine(backups, host, n + ".xml")), $"{host}: no backup of {n}"));
-            }
-
-            dir.File("again.yml", Encoding.UTF8.GetBytes(Playbook(Path.Combine(dir.Path, "again"), string.Join(", ", Names.Where(n => n != "refuse-me")))));
-            var again = Ansible.Playbook(dir.Path, "again.yml", "hosts");
-            Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
-            foreach (var (host, _, _) in Hosts)
-                Assert.False(again.Result(Task, host)["changed"]!.GetValue<bool>());
+            var r = check.Result(Task, host);
+            Assert.True(r["changed"]!.GetValue<bool>());
+            Assert.Equal(version, r["libvirt"]!["version"]!.GetValue<string>());
+            Assert.Equal(Names.Length, r["diff"]!.AsArray().Count);
+            Assert.All(Names, n => Assert.Equal(before[host][n], Dump(daemon, n)));
         }
-        finally
+
+        var apply = Ansible.Playbook(dir.Path, "play.yml", "hosts");
+        Assert.Equal(2, apply.ExitCode); // a host with a failed domain is a failed host
+        foreach (var (host, daemon, _) in Hosts)
         {
-            UndefineAll();
+            var r = apply.Result(Task, host);
+            output.WriteLine($"{host}: {r["msg"]}");
+            Assert.True(r["failed"]!.GetValue<bool>());
+            Assert.Contains("1 of 4 domains failed: refuse-me: LP132", r["msg"]!.GetValue<string>());
+            var status = r["domains"]!.AsArray().ToDictionary(d => d!["domain"]!.GetValue<string>(), d => d!["status"]!.GetValue<string>());
+            Assert.Equal("rolled back", status["refuse-me"]);
+            Assert.All(Names.Where(n => n != "refuse-me"), n => Assert.Equal("changed", status[n]));
+            // restored: libvirt 11.3 re-orders a redefined domain's controllers, so compare by meaning
+            var restored = Dump(daemon, "refuse-me");
+            Assert.Empty(global::LibvirtPci.Addressing.PciFacts.Diff(global::LibvirtPci.Addressing.PciFacts.Of(before[host]["refuse-me"]), global::LibvirtPci.Addressing.PciFacts.Of(restored)));
+            Assert.DoesNotContain("urn:libvirt-pci:ledger:1", restored);
+            Assert.All(Names.Where(n => n != "refuse-me"), n => Assert.Contains("urn:libvirt-pci:ledger:1", Dump(daemon, n)));
+            Assert.All(Names, n => Assert.True(File.Exists(Path.Combine(backups, host, n + ".xml")), $"{host}: no backup of {n}"));
         }
-    }
+
+        dir.File("again.yml", Encoding.UTF8.GetBytes(Playbook(Path.Combine(dir.Path, "again"), string.Join(", ", Names.Where(n => n != "refuse-me")))));
+        var again = Ansible.Playbook(dir.Path, "again.yml", "hosts");
+        Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
+        foreach (var (host, _, _) in Hosts)
+            Assert.False(again.Result(Task, host)["changed"]!.GetValue<bool>());
+    });
 
     [SkippableFact]
-    public void The_example_playbook_migrates_both_hosts_fetches_backups_and_sums_up()
+    public void The_example_playbook_migrates_both_hosts_fetches_backups_and_sums_up() => OnTwoDaemons(["kvm113"], dir =>
     {
-        Ansible.Require();
-        foreach (var h in Hosts) h.Daemon.Require();
-        using var dir = new TempDir();
-        var wrapper = RefusingVirsh.Write(dir, "refuse-me");
-        dir.File("hosts", Encoding.UTF8.GetBytes(Inventory(wrapper, "kvm113")));
         var playbook = Path.Combine(Ansible.Collection, "playbooks", "fleet-migrate.yml");
-        UndefineAll();
-        try
+        // one batch of both hosts; one fails (50%, under max_fail), so the play goes on to the summary
+        var run = Ansible.Playbook(dir.Path, playbook, "hosts", "-e", "target=kvm", "-e", "batch=2", "-e", "max_fail=60",
+            "-e", $"backups={dir.Path}/fetched", "-e", $"libvirt_pci_dest={Ansible.Binary}");
+        output.WriteLine(run.Stderr);
+        Assert.Equal(2, run.ExitCode); // kvm113 had a rolled-back domain
+        var summary = run.Result("Domains checked / changed / failed, per host")["msg"]!.GetValue<string>();
+        output.WriteLine(summary);
+        Assert.Equal("kvm90: 4 checked, 4 changed, 0 failed (libvirt 9.0); kvm113: 4 checked, 3 changed, 1 failed (libvirt 11.3)", summary);
+        foreach (var (host, _, _) in Hosts)
         {
-            foreach (var (_, daemon, version) in Hosts) DefineAll(daemon, version, dir);
-            // one batch of both hosts; one fails (50%, under max_fail), so the play goes on to the summary
-            var run = Ansible.Playbook(dir.Path, playbook, "hosts", "-e", "target=kvm", "-e", "batch=2", "-e", "max_fail=60",
-                "-e", $"backups={dir.Path}/fetched", "-e", $"libvirt_pci_dest={Ansible.Binary}");
-            output.WriteLine(run.Stderr);
-            Assert.Equal(2, run.ExitCode); // kvm113 had a rolled-back domain
-            var summary = run.Result("Domains checked / changed / failed, per host")["msg"]!.GetValue<string>();
-            output.WriteLine(summary);
-            Assert.Equal("kvm90: 4 checked, 4 changed, 0 failed (libvirt 9.0); kvm113: 4 checked, 3 changed, 1 failed (libvirt 11.3)", summary);
-            foreach (var (host, _, _) in Hosts)
-            {
-                var fetched = Directory.GetFiles(Path.Combine(dir.Path, "fetched"), "*.xml", SearchOption.AllDirectories)
-                    .Where(f => f.Contains(Path.DirectorySeparatorChar + host + Path.DirectorySeparatorChar, StringComparison.Ordinal)).Select(Path.GetFileName).Order().ToList();
-                Assert.Equal(Names.Order().Select(n => n + ".xml"), fetched);
-            }
+            var fetched = Directory.GetFiles(Path.Combine(dir.Path, "fetched"), "*.xml", SearchOption.AllDirectories)
+                .Where(f => f.Contains(Path.DirectorySeparatorChar + host + Path.DirectorySeparatorChar, StringComparison.Ordinal)).Select(Path.GetFileName).Order().ToList();
+            Assert.Equal(Names.Order().Select(n => n + ".xml"), fetched);
         }
-        finally
-        {
-            UndefineAll();
-        }
-    }
+    });
 }
