@@ -141,7 +141,7 @@ internal static class AssignCommand
             if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
                 return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
             // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
-            var project = ProjectSettings.Find(Path.GetDirectoryName(path == "-" ? s.StdinName ?? "" : path) ?? "", s.Projects);
+            var project = ProjectSettings.ForInput(path, s.Projects, s.StdinName);
             var (libvirt, from) = LibvirtChoice.Resolve(s.Cli.Libvirt, project);
             if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
                 err.Add($"{project.File}: warning LP003: {LibvirtProfile.NewerThanKnown("the libvirt it names")}");

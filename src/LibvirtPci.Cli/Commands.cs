@@ -186,11 +186,12 @@ internal static class TreeCommand
         {
             var input = ctx.Read(path);
             var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-            var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.Find(DirectoryOf(path), new()));
+            var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.ForInput(path, new()));
             var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
             var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
             var topology = Topology.Build(domain, released);
-            var io = global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain);
+            // the pictures and JSON colour ports by their I/O windows; the text tree does not need them
+            var io = format == "text" ? null : global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain);
             switch (format)
             {
                 case "json":
@@ -240,9 +241,6 @@ internal static class TreeCommand
             return ExitCode.InvalidInput;
         }
     }
-
-    /// <summary>Where a .libvirt-pci.json is looked for: above the file (stdin: above the working folder).</summary>
-    public static string DirectoryOf(string path) => path == "-" ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(path)) ?? "";
 }
 
 internal static class LintCommand
@@ -264,7 +262,7 @@ internal static class LintCommand
                     continue;
                 }
                 var domain = DomainDefinition.FromDocument(doc);
-                var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.Find(TreeCommand.DirectoryOf(path), projects));
+                var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.ForInput(path, projects));
                 var findings = Rewriter.Lint(domain);
                 if (!json && findings.Count > 0)
                 {

@@ -54,7 +54,7 @@ internal static class ConvertCommand
                 {
                     var input = ctx.Read(path);
                     var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-                    var choice = LibvirtChoice.Resolve(profile, ProjectSettings.Find(TreeCommand.DirectoryOf(path), projects));
+                    var choice = LibvirtChoice.Resolve(profile, ProjectSettings.ForInput(path, projects));
                     var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode, AcpiIndex = acpi.HasValue() });
                     bool write = force.HasValue() || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
                     foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
@@ -118,8 +118,8 @@ internal static class ConvertCommand
         var buses = GuestNumbering.Buses(d);
         var names = new Dictionary<string, string>();
         foreach (var nic in d.Devices.Where(x => x.Kind == "interface" && x.Address.IsPciPresent))
-            if (buses.TryGetValue(nic.Address.Pci.Bus, out int bus))
-                names[nic.Key] = $"enp{bus}s{nic.Address.Pci.Slot}" + (nic.Address.Pci.Function > 0 ? $"f{nic.Address.Pci.Function}" : "");
+            if (GuestNumbering.GuestAddress(buses, nic.Address.Pci) is { } guest)
+                names[nic.Key] = GuestNumbering.LinuxNicName(guest, nic.Address.Multifunction == true);
         return names;
     }
 }

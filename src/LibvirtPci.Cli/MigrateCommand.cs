@@ -77,7 +77,6 @@ internal static class MigrateCommand
             ? LibvirtChoice.FromVirshVersion(virsh.Run("version", "--daemon").Text, $"the daemon at {o.Uri ?? Environment.GetEnvironmentVariable("LIBVIRT_DEFAULT_URI") ?? "virsh's default URI"}")
             : null);
         ctx.Err.WriteLine($"libvirt-pci migrate: {libvirt}");
-        o = o with { Libvirt = libvirt.Profile };
         var report = o.Json ? new JsonReport("domains", w =>
         {
             w.WriteString("libvirt", libvirt.Profile.ToString());
@@ -90,7 +89,7 @@ internal static class MigrateCommand
         {
             var name = names[i];
             var prefix = $"[{i + 1}/{names.Count}] {name}:";
-            var outcome = MigrateOne(ctx, virsh, name, o, backupDir, prefix, report);
+            var outcome = MigrateOne(ctx, virsh, name, o, libvirt, backupDir, prefix, report);
             switch (outcome)
             {
                 case ExitCode.Ok: unchanged++; break;
@@ -114,7 +113,7 @@ internal static class MigrateCommand
     }
 
     /// <summary>Returns Ok (nothing to do), ChangesNeeded (changed, or would change), or an error code.</summary>
-    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, string backupDir, string prefix, JsonReport? report)
+    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, LibvirtChoice libvirt, string backupDir, string prefix, JsonReport? report)
     {
         var dump = virsh.Run("dumpxml", "--inactive", name);
         if (dump.ExitCode != 0)
@@ -126,13 +125,13 @@ internal static class MigrateCommand
         RewritePlan plan;
         try
         {
-            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = o.Libvirt ?? LibvirtProfile.Default, AcpiIndex = o.AcpiIndex };
+            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = libvirt.Profile, AcpiIndex = o.AcpiIndex };
             var domain = DomainDefinition.Parse(SourceText.FromBytes($"{name}.xml", dump.Stdout));
             if (o.ConvertToQ35 && domain.Family == MachineFamily.I440fx)
             {
                 var conversion = Q35Conversion.Convert(domain, options);
                 plan = conversion.Plan;
-                if (report is null) ctx.Err.Write(ConvertCommand.View(name, conversion, new LibvirtChoice(options.Libvirt, "the daemon")));
+                if (report is null) ctx.Err.Write(ConvertCommand.View(name, conversion, libvirt));
             }
             else plan = Rewriter.Assign(domain, options);
         }

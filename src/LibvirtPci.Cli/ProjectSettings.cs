@@ -17,6 +17,10 @@ public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool?
     public const string FileName = ".libvirt-pci.json";
 
     /// <summary>The settings that apply to files in <paramref name="directory"/>, or null; <paramref name="cache"/> holds what each directory resolved to.</summary>
+    /// <summary>The settings for an input: looked for above the file; for stdin above <paramref name="stdinName"/> (a hook's staged path), else above the working folder.</summary>
+    public static ProjectSettings? ForInput(string path, ConcurrentDictionary<string, ProjectSettings?> cache, string? stdinName = null) =>
+        Find(Path.GetDirectoryName(path == "-" ? stdinName ?? "" : path) ?? "", cache);
+
     public static ProjectSettings? Find(string directory, ConcurrentDictionary<string, ProjectSettings?> cache)
     {
         var dir = Path.GetFullPath(directory.Length == 0 ? "." : directory);

@@ -17,11 +17,20 @@ public static class TopologyFormats
     private static string Hex2(int v) => v.ToString("x2", CultureInfo.InvariantCulture);
     private static string Bdf(PciAddress a) => $"{Hex2(a.Bus)}:{Hex2(a.Slot)}.{a.Function:x}";
 
+    /// <summary>Each root port's I/O need, by the index of the bus it opens (a port without an index has no bus here).</summary>
+    private static Dictionary<int, PortIoNeed> PortNeeds(IoSpaceAnalysis? io)
+    {
+        var needs = new Dictionary<int, PortIoNeed>();
+        foreach (var p in io?.Ports ?? [])
+            if (p.Port.Index is { } index) needs.TryAdd(index, p);
+        return needs;
+    }
+
     private static string Dot(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 
     public static string ToDot(string name, DomainDefinition domain, Topology topology, IoSpaceAnalysis? io)
     {
-        var need = io?.Ports.ToDictionary(p => p.Port.Index ?? -1) ?? new Dictionary<int, PortIoNeed>();
+        var need = PortNeeds(io);
         bool over = io?.BootFails == true || io?.FirmwareLeavesBarsUnset == true;
         var sb = new StringBuilder();
         var title = $"{name}: {domain.Machine ?? "?"}";
@@ -90,6 +99,7 @@ public static class TopologyFormats
 
     public static string ToJson(string name, DomainDefinition domain, Topology topology, IoSpaceAnalysis? io, (string Version, string From)? libvirt = null)
     {
+        var need = PortNeeds(io);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -106,7 +116,7 @@ public static class TopologyFormats
                 if (bus.Controller is { } c) w.WriteString("controllerAddress", c.Address.Pci.ToString());
                 if (bus.IsEmptyHotplugPort) w.WriteBoolean("emptyHotplugPort", true);
                 if (bus.HeldFor is { } held) w.WriteString("heldFor", held);
-                if (io?.Ports.FirstOrDefault(p => p.Port.Index == bus.Index) is { } p)
+                if (need.TryGetValue(bus.Index, out var p))
                 {
                     w.WriteNumber("ioWindows", p.Windows);
                     if (p.IoReserveOff) w.WriteBoolean("ioReserveOff", true);
