@@ -263,7 +263,7 @@ internal static class LintCommand
                 }
                 var domain = DomainDefinition.FromDocument(doc);
                 var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.ForInput(path, projects));
-                var findings = Rewriter.Lint(domain);
+                var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile });
                 if (!json && findings.Count > 0)
                 {
                     foreach (var f in findings) ctx.Err.WriteLine(f.Format(input.Name));

@@ -90,6 +90,8 @@ internal static class ConvertCommand
     /// <summary>The before/after table: per device its pc and q35 place and model, and what the guest will notice.</summary>
     internal static string View(string name, Q35ConversionPlan plan, LibvirtChoice libvirt)
     {
+        if (plan.MachineBefore == plan.MachineAfter)
+            return $"{name}: already {plan.MachineAfter}: nothing to convert ({libvirt}; addresses and ledger as assign --stable keeps them)\n";
         var namesBefore = LinuxNames(plan.Before);
         var namesAfter = LinuxNames(plan.After);
         var sb = new StringBuilder();

@@ -38,7 +38,7 @@ public sealed record LedgerFile(AddressLedger Ledger, byte[]? Bytes)
     /// <summary>Writes the ledger when its content changed (atomically, like -i).</summary>
     public static void Write(string path, LedgerFile before, AddressLedger ledger)
     {
-        if (before.Bytes is not null && ledger.SameAs(before.Ledger)) return;
+        if (before.Bytes is not null && ledger.SameAs(before.Ledger) && !before.Ledger.Upgraded) return;
         var bytes = new UTF8Encoding(false).GetBytes(XmlDocuments.Format(ledger.ToDocument()));
         if (before.Bytes is null)
         {

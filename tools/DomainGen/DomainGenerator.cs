@@ -21,7 +21,12 @@ public sealed class DomainGenerator
 
     /// <param name="NewerDevices">also devices only libvirt 10.4 and later accept or place differently: virtio sound,
     /// usb-net NICs, mtp filesystems, a second watchdog (libvirt 9.1)</param>
-    public sealed record Options(int MinDevices = 1, int MaxDevices = 40, bool AllowPresetAddresses = true, string? Machine = null, bool NewerDevices = false);
+    /// <param name="Wild">also the patterns real domains have that tidy ones lack (<see cref="AppendWild"/>):
+    /// USB2 companion sets whole, partial and alone, addresses at function &gt; 0 with function 0 left
+    /// open, explicit root ports and bridges, IDE/SATA/SCSI disks side by side, virt-install's
+    /// defaults, controllers without index or model, NICs without MAC. The other options' domains
+    /// are unchanged by it up to where the extras begin.</param>
+    public sealed record Options(int MinDevices = 1, int MaxDevices = 40, bool AllowPresetAddresses = true, string? Machine = null, bool NewerDevices = false, bool Wild = false);
 
     public string Generate(Options? options = null)
     {
@@ -136,8 +141,97 @@ public sealed class DomainGenerator
                     break;
             }
         }
+        if (options.Wild)
+        {
+            AppendWild(sb, q35, usbDone, noUsb, sata, options.NewerDevices);
+            if (Chance(70)) sb.Replace("  </os>\n", "  </os>\n  <features>\n    <acpi/>\n    <apic/>\n  </features>\n");
+        }
         sb.Append("  </devices>\n</domain>\n");
         return sb.ToString();
+    }
+
+    private bool Chance(int percent) => _rng.Next(100) < percent;
+    private T Pick<T>(params T[] items) => items[_rng.Next(items.Length)];
+
+    /// <summary>
+    /// The patterns of domains that real libvirt daemons, virt-install and people write, each with
+    /// some chance: what a differential harness needs to meet before users do.
+    /// </summary>
+    private void AppendWild(StringBuilder sb, bool q35, bool usbDone, bool noUsb, int sata, bool newer)
+    {
+        string Idx(int index) => Chance(40) ? "" : $" index='{index}'";
+        // USB2 sets: whole, partial, a master alone, a companion without its predecessor, or a
+        // controller without model (pc: piix3-uhci; q35: qemu-xhci) and without index.
+        if (!usbDone && Chance(60))
+        {
+            string idx = Idx(0);
+            string Companion(int n) => $"    <controller type='usb'{idx} model='ich9-uhci{n}'>\n      <master startport='{(n - 1) * 2}'/>\n    </controller>\n";
+            switch (_rng.Next(6))
+            {
+                case 0: sb.Append($"    <controller type='usb'{idx} model='ich9-ehci1'/>\n").Append(Companion(1)).Append(Companion(2)).Append(Companion(3)); break;
+                case 1: sb.Append($"    <controller type='usb'{idx} model='ich9-ehci1'/>\n").Append(Companion(1)); break;
+                case 2: sb.Append($"    <controller type='usb'{idx} model='ich9-ehci1'/>\n"); break;
+                case 3: sb.Append($"    <controller type='usb'{idx} model='ich9-ehci1'/>\n").Append(Companion(2)); break;
+                case 4: sb.Append($"    <controller type='usb'{idx}/>\n"); break;
+                default: sb.Append($"    <controller type='usb'{idx} model='{(q35 ? "qemu-xhci" : "piix3-uhci")}'{(Chance(50) ? " ports='15'" : "")}/>\n"); break;
+            }
+        }
+        // Explicit PCI controllers, with and without index and address.
+        if (q35)
+        {
+            int ports = Chance(30) ? _rng.Next(1, 15) : _rng.Next(0, 3);
+            // A PCI controller without index takes the lowest free one, and index 0 must be the root
+            // (libvirt refuses a port there): virt-install writes the root first.
+            sb.Append($"    <controller type='pci'{Idx(0)} model='pcie-root'/>\n");
+            for (int i = 0; i < ports; i++) sb.Append("    <controller type='pci' model='pcie-root-port'/>\n");
+            if (Chance(25)) sb.Append("    <controller type='pci' model='pcie-to-pci-bridge'/>\n");
+            // Ports at functions above 0 with function 0 left to libvirt (or to nobody).
+            if (Chance(25))
+            {
+                int slot = Pick(0x0a, 0x0b, 0x0c);
+                foreach (int f in Chance(50) ? new[] { 2, 4 } : new[] { 1 })
+                    sb.Append($"    <controller type='pci' model='pcie-root-port'>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x{slot:x2}' function='0x{f:x}'/>\n    </controller>\n");
+            }
+        }
+        else
+        {
+            if (Chance(20)) sb.Append($"    <controller type='pci'{Idx(0)} model='pci-root'/>\n    <controller type='pci'{Idx(1)} model='pci-bridge'/>\n");
+            // A device at a function above 0 of a free slot, function 0 left open.
+            if (Chance(20))
+                sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/gen{_seed}-f.qcow2'/>\n      <target dev='vdzz' bus='virtio'/>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x{Pick(0x10, 0x11, 0x12):x2}' function='0x{_rng.Next(1, 8):x}'/>\n    </disk>\n");
+        }
+        // Disks on every bus side by side: IDE (pc only; hda..hdd), SATA with and without drive addresses, SCSI.
+        if (!q35 && Chance(50))
+        {
+            sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/gen{_seed}-ide.img'/>\n      <target dev='hda' bus='ide'/>\n    </disk>\n");
+            if (Chance(50)) sb.Append("    <disk type='file' device='cdrom'>\n      <target dev='hdc' bus='ide'/>\n      <readonly/>\n    </disk>\n");
+        }
+        if (Chance(35)) // sda when it is free: hda and sda are both unit 0 of SATA controller 0
+            sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/gen{_seed}-sata.img'/>\n      <target dev='sd{DiskSuffix(sata)}' bus='sata'/>\n    </disk>\n");
+        if (Chance(25))
+        {
+            sb.Append($"    <controller type='scsi'{Idx(0)}{(Chance(70) ? " model='virtio-scsi'" : "")}/>\n");
+            sb.Append($"    <disk type='file' device='disk'>\n      <source file='/var/lib/libvirt/images/gen{_seed}-scsi.img'/>\n      <target dev='sdq' bus='scsi'/>\n    </disk>\n");
+        }
+        // What virt-install writes by default: a guest agent channel, SPICE with its USB redirection, a tablet, a console.
+        if (!noUsb && Chance(40))
+        {
+            sb.Append("    <channel type='unix'>\n      <target type='virtio' name='org.qemu.guest_agent.0'/>\n    </channel>\n");
+            sb.Append("    <input type='tablet' bus='usb'/>\n");
+            sb.Append("    <console type='pty'/>\n");
+            if (Chance(50))
+            {
+                sb.Append("    <channel type='spicevmc'>\n      <target type='virtio' name='com.redhat.spice.0'/>\n    </channel>\n");
+                sb.Append("    <graphics type='spice' autoport='yes'/>\n");
+                sb.Append("    <redirdev bus='usb' type='spicevmc'/>\n    <redirdev bus='usb' type='spicevmc'/>\n");
+            }
+            sb.Append(Chance(50) ? "    <controller type='virtio-serial'/>\n" : "");
+        }
+        // NICs without a MAC (libvirt gives one) and a graphics-only display (libvirt adds the video).
+        if (Chance(30))
+            sb.Append($"    <interface type='network'>\n      <source network='default'/>\n      <model type='{Pick("virtio", "e1000e", "e1000")}'/>\n    </interface>\n");
+        if (Chance(15)) sb.Append("    <graphics type='vnc' port='-1'/>\n");
+        if (newer && Chance(20)) sb.Append("    <sound model='virtio'/>\n");
     }
 
     /// <summary>

@@ -2,7 +2,8 @@ using LibvirtPci.Tools;
 
 // domain-gen corpus DIR COUNT [SEED]    COUNT domains of 5–60 devices (q35 and pc)
 // domain-gen big FILE DEVICES MACHINE   one domain of DEVICES conventional-PCI devices
-// domain-gen one SEED [pc|q35] [--newer] one varied domain to stdout (--newer: with devices of libvirt ≥ 10.4)
+// domain-gen one SEED [pc|q35] [--newer] [--wild] one varied domain to stdout (--newer: with devices of libvirt ≥ 10.4;
+//                                         --wild: the patterns of real domains, see DomainGenerator.Options)
 switch (args.FirstOrDefault())
 {
     case "corpus" when args.Length >= 3:
@@ -17,9 +18,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "one" when args.Length >= 2:
         Console.Out.Write(new DomainGenerator(int.Parse(args[1])).Generate(new DomainGenerator.Options(
-            Machine: args.Skip(2).FirstOrDefault(a => a is "pc" or "q35"), NewerDevices: args.Contains("--newer"))));
+            Machine: args.Skip(2).FirstOrDefault(a => a is "pc" or "q35"), NewerDevices: args.Contains("--newer"), Wild: args.Contains("--wild"))));
         return 0;
     default:
-        Console.Error.WriteLine("usage: domain-gen corpus DIR COUNT [SEED] | big FILE DEVICES MACHINE | one SEED [pc|q35] [--newer]");
+        Console.Error.WriteLine("usage: domain-gen corpus DIR COUNT [SEED] | big FILE DEVICES MACHINE | one SEED [pc|q35] [--newer] [--wild]");
         return 2;
 }

@@ -1,4 +1,5 @@
 using LibvirtPci.Domain;
+using LibvirtPci.Xml;
 
 namespace LibvirtPci.Addressing;
 
@@ -9,10 +10,12 @@ namespace LibvirtPci.Addressing;
 /// </summary>
 public static class AddressLint
 {
-    /// <param name="addedBuses">PCI controller indexes libvirt will add itself (the allocator's
-    /// result): an address on one of them is no LP302, as libvirt grows the buses an address names.</param>
-    public static IReadOnlyList<Finding> Check(DomainDefinition domain, IReadOnlySet<int>? addedBuses = null)
+    /// <param name="completion">The allocator's result for this domain, when there is one: the checks
+    /// then see the domain as libvirt completes it — an address on a bus libvirt adds is no LP302,
+    /// a function 0 libvirt fills is filled, multifunction='on' libvirt adds is there.</param>
+    public static IReadOnlyList<Finding> Check(DomainDefinition domain, AllocationResult? completion = null)
     {
+        var addedBuses = completion?.Added.Where(c => c.IsPciController).Select(c => c.Index).ToHashSet();
         var findings = new List<Finding>();
         Finding At(Device d, string code, Severity sev, string message, string? fix = null)
         {
@@ -93,22 +96,7 @@ public static class AddressLint
                 findings.Add(At(d, "LP308", Severity.Error, $"{d.Key} is at {a}, which is reserved for {function.Name}", "remove the address and run libvirt-pci assign"));
         }
 
-        // Functions > 0 need function 0 to be multifunction (the chipset's own slots excepted).
-        foreach (var d in addressed)
-        {
-            var a = d.Address.Pci;
-            if (a.Function == 0 || Chipset.IsChipsetSlot(domain.Family, a)) continue;
-            if (!byAddress.TryGetValue(a with { Function = 0 }, out var f0))
-                findings.Add(At(d, "LP304", Severity.Error, $"{d.Key} is at {a}, but nothing is at function 0 of that slot: the guest will not see it",
-                    "move it to function 0, or remove the address and run libvirt-pci assign"));
-            else if (f0.Address.Multifunction == false)
-                findings.Add(At(f0, "LP304", Severity.Warning,
-                    $"{f0.Key} at {f0.Address.Pci} says multifunction='off' although {d.Key} uses function {a.Function} of its slot; the guest may not see the other functions",
-                    "set multifunction='on' on the function-0 address"));
-            else if (f0.Address.Multifunction != true)
-                findings.Add(At(f0, "LP304", Severity.Info, $"{f0.Key} at {f0.Address.Pci} shares its slot with {d.Key} at {a}: libvirt adds multifunction='on' itself (virDomainPCIAddressSetAllMulti), and so does assign",
-                    "add multifunction='on' to the function-0 address"));
-        }
+        CheckFunctionZero(domain, addressed, byAddress, completion, findings);
 
         // Chassis/port pairs of root ports and downstream ports must be unique; so must pci-bridge chassisNr.
         var ports = new Dictionary<(long, long), Device>();
@@ -132,6 +120,68 @@ public static class AddressLint
                 else chassisNrs[nr] = d;
             }
         }
+        return InLineOrder(findings);
+    }
+
+    /// <summary>
+    /// Functions above 0 need a function 0 that is multifunction (the chipset's own slots excepted),
+    /// checked on libvirt's completion when there is one. libvirt itself accepts a slot without
+    /// function 0 (domain_addr.c checks no such thing; it puts a lone ich9-ehci1 at function 7 of a
+    /// new slot) and the guest boots; Linux does not scan the slot's other functions then, so the
+    /// device is invisible to it: a warning, once per slot, never an error.
+    /// </summary>
+    private static void CheckFunctionZero(DomainDefinition domain, List<Device> addressed, Dictionary<PciAddress, Device> byAddress, AllocationResult? completion, List<Finding> findings)
+    {
+        Finding At(XmlElementSpan? el, string code, Severity sev, string message, string fix)
+        {
+            var (l, c) = domain.Position(el ?? domain.DevicesElement ?? domain.Root);
+            return new Finding(code, sev, message, l, c, fix);
+        }
+        const string NoFunctionZeroFix = "move it to function 0, or remove the address and run libvirt-pci assign";
+        if (completion is null)
+        {
+            var warned = new HashSet<PciAddress>();
+            foreach (var d in addressed)
+            {
+                var a = d.Address.Pci;
+                if (a.Function == 0 || Chipset.IsChipsetSlot(domain.Family, a)) continue;
+                if (!byAddress.TryGetValue(a with { Function = 0 }, out var f0))
+                {
+                    if (warned.Add(a with { Function = 0 }))
+                        findings.Add(At(d.Address.Element ?? d.Element, "LP304", Severity.Warning, NoFunctionZero(d.Key, a), NoFunctionZeroFix));
+                }
+                else if (f0.Address.Multifunction == false)
+                    findings.Add(At(f0.Address.Element ?? f0.Element, "LP304", Severity.Warning, MultifunctionOff(f0.Key, f0.Address.Pci, d.Key, a.Function), "set multifunction='on' on the function-0 address"));
+                else if (f0.Address.Multifunction != true)
+                    findings.Add(At(f0.Address.Element ?? f0.Element, "LP304", Severity.Info, $"{f0.Key} at {f0.Address.Pci} shares its slot with {d.Key} at {a}: libvirt adds multifunction='on' itself (virDomainPCIAddressSetAllMulti), and so does assign",
+                        "add multifunction='on' to the function-0 address"));
+            }
+            return;
+        }
+        var planned = new Dictionary<PciAddress, PlannedDevice>();
+        var all = completion.Inventory.IterationOrder().Concat(completion.Added).Where(p => p.IsPciPresent && p.AddressType == "pci" && p.Kind != "console").ToList();
+        foreach (var p in all) planned.TryAdd(p.Pci, p);
+        var said = new HashSet<PciAddress>();
+        foreach (var p in all)
+        {
+            var a = p.Pci;
+            if (a.Function == 0 || Chipset.IsChipsetSlot(domain.Family, a) || !said.Add(a with { Function = 0 })) continue;
+            var el = p.Source is { } src ? src.Address.Element ?? src.Element : null;
+            if (!planned.TryGetValue(a with { Function = 0 }, out var f0))
+                findings.Add(At(el, "LP304", Severity.Warning, NoFunctionZero(p.Key, a), NoFunctionZeroFix));
+            else if (f0.Multifunction == false)
+                findings.Add(At(f0.Source is { } s0 ? s0.Address.Element ?? s0.Element : null, "LP304", Severity.Warning, MultifunctionOff(f0.Key, f0.Pci, p.Key, a.Function), "set multifunction='on' on the function-0 address"));
+        }
+    }
+
+    private static string NoFunctionZero(string key, PciAddress a) =>
+        $"{key} is at {a}, but nothing is at function 0 of that slot: libvirt accepts it, but a Linux guest does not look at the other functions of a slot without function 0 and will not see it";
+
+    private static string MultifunctionOff(string f0Key, PciAddress f0, string key, int function) =>
+        $"{f0Key} at {f0} says multifunction='off' although {key} uses function {function} of its slot; the guest may not see the other functions";
+
+    private static IReadOnlyList<Finding> InLineOrder(List<Finding> findings)
+    {
         // In line order, as a compiler reports them (a stable sort: List.Sort is not, and Linq's
         // OrderBy would start the runtime type loader on every run).
         var ordered = new (Finding f, int i)[findings.Count];

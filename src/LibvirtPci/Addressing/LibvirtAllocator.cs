@@ -58,7 +58,12 @@ public sealed class LibvirtAllocator
     public static AllocationResult Assign(DomainDefinition domain, QemuCapabilities? caps = null, AllocationPolicy? policy = null)
     {
         policy ??= AllocationPolicy.Libvirt;
-        var inventory = new DomainInventory(domain, caps ?? QemuCapabilities.Latest, policy.Profile);
+        return Assign(new DomainInventory(domain, caps ?? QemuCapabilities.Latest, policy.Profile), policy);
+    }
+
+    /// <summary>Allocates on an inventory the caller built (and read keys from) with the policy's profile; the inventory is used up.</summary>
+    public static AllocationResult Assign(DomainInventory inventory, AllocationPolicy policy)
+    {
         inventory.ApplyPins(policy.Pins);
         return new LibvirtAllocator(inventory, policy).Run();
     }
@@ -188,9 +193,11 @@ public sealed class LibvirtAllocator
 
     private PciAddress ReserveNextOrRefuse(PciAddressSet set, PlannedDevice? device, ConnectFlags flags, int function = -1)
     {
-        // (libvirt: a PCI controller's index must be larger than its bus; first fit that finds a slot
-        // only on its own bus or behind it would be refused, LP216, so it looks no further)
-        int belowBus = !set.DryRun && device is { IsPciController: true, Index: > 0 } c ? c.Index : int.MaxValue;
+        // (libvirt: a pci-bridge's index must be larger than its bus; first fit that finds a slot
+        // only on its own bus or behind it would be refused, LP216, so it looks no further. Other
+        // controllers have no such rule: libvirt 9.0 puts a pcie-to-pci-bridge with index 1 behind
+        // the root port with index 2, measured on the daemon)
+        int belowBus = !set.DryRun && device is { IsPciController: true, Index: > 0, PciModel: PciControllerModel.PciBridge } c ? c.Index : int.MaxValue;
         try { return set.ReserveNext(flags, function, belowBus); }
         catch (AddressingException e) { throw Refusal(device, e); }
     }

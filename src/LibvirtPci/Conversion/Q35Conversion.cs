@@ -42,8 +42,18 @@ public static class Q35Conversion
     /// <summary>The whole conversion; <see cref="Q35ConversionPlan.Before"/> is the pc domain as libvirt addresses it, for the view.</summary>
     public static Q35ConversionPlan Convert(DomainDefinition pc, RewriteOptions options)
     {
-        if (pc.Family != MachineFamily.I440fx)
-            throw new InputException(pc.Name, "LP240", $"machine '{pc.Machine}' is not pc (i440fx): there is nothing to convert", 0, 0);
+        if (pc.Family == MachineFamily.Q35)
+        {
+            // Already q35 (a conversion's own output, say): nothing to convert, and converting again
+            // gives what the conversion gave — the addresses and the ledger as assign --stable keeps them.
+            var same = Rewriter.Assign(pc, options with { Stable = true, SidecarLedger = null });
+            var machine = pc.Machine ?? "q35";
+            return new Q35ConversionPlan(same, machine, machine, [], [])
+            {
+                Before = pc,
+                After = same.Changed ? DomainDefinition.Parse(SourceText.FromString(pc.Name, same.Text)) : pc,
+            };
+        }
         var refusals = new List<Finding>();
         foreach (var d in pc.Devices)
         {
@@ -62,6 +72,7 @@ public static class Q35Conversion
         if (machineElement is not null) editor.SetAttribute(machineElement, "machine", machineAfter);
         var dropped = new List<string>();
         var notes = new Dictionary<string, string>();
+        var sataUnits = SataUnits.For(pc);
         foreach (var d in pc.Devices)
         {
             bool gone = d.ControllerType is "pci" or "ide"; // removed whole (pci-root with pcihole64 is kept, its address with it)
@@ -86,8 +97,13 @@ public static class Q35Conversion
                     break;
                 case { Kind: "disk" } when d.Element.Element("target") is { } target && target.Attr("bus") == "ide":
                     editor.SetAttribute(target, "bus", "sata");
-                    if (d.Address.Type == "drive") editor.Remove(d.Address.Element!);
-                    notes[d.Key] = "IDE → SATA (AHCI): Windows needs its AHCI driver (storahci) enabled before the first q35 boot";
+                    // An explicit drive address: libvirt would derive one from the name (hda → unit 0),
+                    // which an existing sda may hold already ("Found duplicate drive address").
+                    var (controller, unit) = sataUnits[d];
+                    var drive = editor.EmptyElement("address", [("type", "drive"), ("controller", Num(controller)), ("bus", "0"), ("target", "0"), ("unit", Num(unit))]);
+                    if (d.Address.Element is { } old) editor.Replace(old, drive);
+                    else editor.AppendChild(d.Element, drive);
+                    notes[d.Key] = $"IDE → SATA (AHCI), controller {controller} unit {unit}: Windows needs its AHCI driver (storahci) enabled before the first q35 boot";
                     break;
             }
             if (!gone && d.Address.IsPciPresent)
@@ -119,6 +135,8 @@ public static class Q35Conversion
         var whole = new RewritePlan { Source = pc.Document.Source, Text = plan.Text, Devices = plan.Devices, Findings = plan.Findings, Ledger = plan.Ledger };
         return new Q35ConversionPlan(whole, machineBefore, machineAfter, changes, dropped) { Before = before, After = after };
     }
+
+    private static string Num(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? ModelOf(Device d) => d.Kind switch
     {

@@ -3,8 +3,12 @@ using LibvirtPci.Xml;
 namespace LibvirtPci.Domain;
 
 /// <summary>
-/// A controller's identity: its type and index (the bus number devices refer to), and for the ICH9
-/// USB2 set, whose master and companions share an index, the model. Built here and only here.
+/// A controller's identity: its type and index (the bus number devices refer to), and for an ICH9
+/// UHCI companion, which shares the index of its EHCI master, the model. Built here and only here.
+/// The key never depends on what libvirt or this tool fill in: the master's model (a USB controller
+/// without one becomes ich9-ehci1 or piix3-uhci) is not part of it, so a controller keeps its key
+/// once its model is written out. A companion is a companion only by its model, which is always
+/// the user's.
 /// </summary>
 public readonly record struct ControllerKey(string Type, string Index, string? Usb2Model = null)
 {
@@ -13,7 +17,17 @@ public readonly record struct ControllerKey(string Type, string Index, string? U
     public static ControllerKey Of(string type, int index, string? model = null) => Of(type, index.ToString(System.Globalization.CultureInfo.InvariantCulture), model);
 
     public static ControllerKey Of(string type, string index, string? model) =>
-        new(type, index, type == "usb" && model is not null && model.StartsWith("ich9-", StringComparison.Ordinal) ? model : null);
+        new(type, index, type == "usb" && IsUhciCompanion(model) ? model : null);
+
+    private static bool IsUhciCompanion(string? model) => model is "ich9-uhci1" or "ich9-uhci2" or "ich9-uhci3";
+
+    /// <summary>
+    /// The key a 0.2.0 ledger wrote for the same controller: it added the model of an ICH9 EHCI
+    /// master (controller/usb/0/ich9-ehci1), so the key changed when the model was written out.
+    /// </summary>
+    public static string Upgrade(string key) =>
+        key.StartsWith(Prefix + "usb/", StringComparison.Ordinal) && key.EndsWith("/ich9-ehci1", StringComparison.Ordinal)
+            ? key[..^"/ich9-ehci1".Length] : key;
 
     public static ControllerKey Pci(int index) => Of("pci", index);
 
@@ -65,6 +79,16 @@ public static class DeviceKeys
         }
         var model = el.Attr("model") ?? ChildAttr(el, "model", "type") ?? el.Attr("type") ?? el.Attr("bus");
         return model is null ? $"{el.Name}/#{ordinal}" : $"{el.Name}/{model}#{ordinal}";
+    }
+
+    /// <summary>A key made of an ordinal (no MAC, target, source or index to name the device by).</summary>
+    public static bool IsWeak(string key) => key.Contains('#', StringComparison.Ordinal);
+
+    /// <summary>What a key names a device of: "interface" for interface/…, "controller/usb" for a USB controller.</summary>
+    public static string KindOf(string key)
+    {
+        var parts = key.Split('/');
+        return parts[0] == "controller" && parts.Length > 1 ? parts[0] + "/" + parts[1] : parts[0];
     }
 
     private static string? ChildAttr<T>(T el, string child, string attr) where T : struct, IElementView<T> =>

@@ -60,9 +60,22 @@ public static class Rewriter
     /// <summary>Lint findings that libvirt itself would refuse at define time: assign stops on them.</summary>
     private static readonly HashSet<string> RefusedByLibvirt = new(StringComparer.Ordinal) { "LP211", "LP301", "LP303", "LP305", "LP309" };
 
-    /// <summary>What `lint` reports for a domain as written: its addresses' problems, then the firmware's limits.</summary>
-    public static IReadOnlyList<Finding> Lint(DomainDefinition domain) =>
-        [.. AddressLint.Check(domain), .. IoSpaceBudget.Analyze(domain)?.Findings ?? []];
+    /// <summary>
+    /// What `lint` reports for a domain as written: its addresses' problems as libvirt would complete
+    /// the domain (what libvirt refuses outright, or its allocator's refusal, as they are), then the
+    /// firmware's limits.
+    /// </summary>
+    public static IReadOnlyList<Finding> Lint(DomainDefinition domain, RewriteOptions options)
+    {
+        var raw = AddressLint.Check(domain);
+        IReadOnlyList<Finding> addresses = raw;
+        if (!raw.Any(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)))
+        {
+            try { addresses = AddressLint.Check(domain, LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { Profile = options.Libvirt })); }
+            catch (InputException e) { addresses = [.. raw, .. e.Errors]; }
+        }
+        return [.. addresses, .. IoSpaceBudget.Analyze(domain)?.Findings ?? []];
+    }
 
     public static RewritePlan Assign(SourceText source, RewriteOptions? options = null) =>
         Assign(DomainDefinition.Parse(source), options);
@@ -87,22 +100,22 @@ public static class Rewriter
             findings = stable.Findings;
             if (options.AcpiIndex || ledger.AcpiIndexes.Count > 0) // a ledger that holds indexes keeps giving them
             {
-                var acpi = AcpiIndexPlanner.Plan(domain, ledger, options.Libvirt);
+                var onPci = result.Inventory.IterationOrder().Where(d => d.Source is { Kind: "interface" } && d.IsPciPresent && d.AddressType == "pci").Select(d => d.Source!).ToHashSet();
+                var acpi = AcpiIndexPlanner.Plan(domain, ledger, options.Libvirt, onPci);
                 foreach (var (nic, index) in acpi.ToWrite)
                     editor.AppendChild(nic.Element, editor.EmptyElement("acpi", [("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
                 newLedger = newLedger.WithAcpiIndexes(acpi.Remember);
                 findings = [.. findings, .. acpi.Findings];
             }
-            if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger)))
+            if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger) && !ledger.Upgraded))
                 WriteLedger(editor, domain, ledgerElement, newLedger);
         }
         else
         {
             result = LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts, Profile = options.Libvirt });
         }
-        if (lint.Any(f => f.Code == "LP302")) // a bus libvirt adds for an address that names it
-            lint = AddressLint.Check(domain, result.Added.Where(c => c.IsPciController).Select(c => c.Index).ToHashSet());
-        findings = [.. lint, .. findings];
+        // The addresses as libvirt completes them: a bus libvirt adds, a function 0 it fills.
+        findings = [.. AddressLint.Check(domain, result), .. findings];
         var added = new HashSet<PlannedDevice>(result.Added);
         var outcomes = new List<DeviceOutcome>();
 

@@ -17,9 +17,11 @@ public sealed record AcpiIndexPlan(IReadOnlyList<(Device Nic, int Index)> ToWrit
 /// </summary>
 public static class AcpiIndexPlanner
 {
-    public static AcpiIndexPlan Plan(DomainDefinition domain, AddressLedger? ledger, LibvirtProfile libvirt)
+    /// <param name="onPci">The NICs that sit on PCI (the allocation's result): libvirt refuses an ACPI
+    /// index on any other ("ACPI index is only supported for PCI devices", a usb-net NIC on 11.3).</param>
+    public static AcpiIndexPlan Plan(DomainDefinition domain, AddressLedger? ledger, LibvirtProfile libvirt, IReadOnlySet<Device> onPci)
     {
-        var nics = domain.Devices.Where(d => d.Kind == "interface").ToList();
+        var nics = domain.Devices.Where(d => d.Kind == "interface" && onPci.Contains(d)).ToList();
         var errors = new List<Finding>();
         Finding At(Device? d, string code, Severity severity, string message, string fix)
         {
@@ -54,7 +56,15 @@ public static class AcpiIndexPlanner
         int next = 1;
         foreach (var nic in nics)
         {
-            if (nic.Element.Element("acpi")?.Attr("index") is { } own) { remember[nic.Key] = int.Parse(own); continue; }
+            if (nic.Element.Element("acpi")?.Attr("index") is { } own)
+            {
+                // Already remembered under a weak key (a NIC written without a MAC, which libvirt then
+                // gave it): the same NIC, the ledger stays as it is.
+                int index = int.Parse(own);
+                if (!(rememberedIndexes.TryGetValue(index, out var by) && DeviceKeys.IsWeak(by) && !nics.Any(n => n.Key == by)))
+                    remember[nic.Key] = index;
+                continue;
+            }
             if (remembered.TryGetValue(nic.Key, out int old) && !used.ContainsKey(old))
             {
                 toWrite.Add((nic, old));

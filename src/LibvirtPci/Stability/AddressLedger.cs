@@ -29,6 +29,9 @@ public sealed class AddressLedger
     public LedgerEntry? this[string key] => _entries.GetValueOrDefault(key);
     public int Count => _entries.Count;
 
+    /// <summary>Read from a 0.2.0 ledger whose keys were upgraded (<see cref="ControllerKey.Upgrade"/>): written again even when nothing else changed.</summary>
+    public bool Upgraded { get; private set; }
+
     /// <summary>
     /// ACPI indexes given to NICs (key → index), kept after the NIC is removed: an index is never
     /// given to another NIC while the ledger remembers it, and a returning NIC gets its own back.
@@ -79,12 +82,13 @@ public sealed class AddressLedger
     {
         var ledger = new AddressLedger();
         var byAddress = new Dictionary<PciAddress, string>();
+        var upgraded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var child in raw)
         {
             InputException Bad(string message) => new(child.File, "LP401", "address ledger: " + message, child.Line, child.Column);
             if (child.NamespaceUri != Namespace || child.LocalName is not ("device" or "released" or "acpi"))
                 throw Bad($"unexpected element <{child.Name}> (expected device, released or acpi in {Namespace})");
-            var key = child.Key ?? throw Bad($"<{child.Name}> without key");
+            var key = ControllerKey.Upgrade(child.Key ?? throw Bad($"<{child.Name}> without key"));
             if (child.LocalName == "acpi")
             {
                 if (!int.TryParse(child.Index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) || index is < 1 or > AcpiIndexMax)
@@ -98,9 +102,17 @@ public sealed class AddressLedger
             var text = child.Address ?? throw Bad($"<{child.Name} key='{key}'> without address");
             if (!PciAddress.TryParse(text, out var address))
                 throw Bad($"'{text}' is not a PCI address (expected DDDD:BB:SS.F)");
-            if (ledger._entries.ContainsKey(key))
-                throw Bad($"key '{key}' appears twice");
             bool released = child.LocalName == "released";
+            if (ledger._entries.TryGetValue(key, out var same))
+            {
+                // 0.2.0 keyed an EHCI master by its model too, so one controller could stand twice
+                // (once released, once present, each naming the other as the taker): one entry, the present one.
+                if (key == child.Key && !upgraded.Contains(key)) throw Bad($"key '{key}' appears twice");
+                if (same.Released && !released) byAddress.Remove(same.Address);
+                else continue;
+            }
+            if (key != child.Key) upgraded.Add(key);
+            var takenBy = child.TakenBy is null ? null : ControllerKey.Upgrade(child.TakenBy);
             if (!released && child.TakenBy is not null)
                 throw Bad($"<{child.Name} key='{key}'> has taken-by, which only a released entry may have");
             if (!released)
@@ -109,9 +121,37 @@ public sealed class AddressLedger
                     throw Bad($"two devices have address {address}: '{other}' and '{key}'");
                 byAddress[address] = key;
             }
-            ledger._entries[key] = new LedgerEntry(key, address, released, child.TakenBy);
+            ledger._entries[key] = new LedgerEntry(key, address, released, takenBy == key ? null : takenBy);
         }
+        ledger.Upgraded = upgraded.Count > 0;
         return ledger;
+    }
+
+    /// <summary>This ledger with some keys renamed (old → new); entries and ACPI indexes alike.</summary>
+    public AddressLedger Renamed(IReadOnlyDictionary<string, string> names)
+    {
+        if (names.Count == 0) return this;
+        string N(string k) => names.GetValueOrDefault(k, k);
+        var copy = new AddressLedger(_entries.Values.Select(e => e with { Key = N(e.Key), TakenBy = e.TakenBy is null ? null : N(e.TakenBy) }));
+        foreach (var (k, v) in _acpi) copy._acpi[N(k)] = v;
+        return copy;
+    }
+
+    /// <summary>
+    /// Entries whose key is weak (an ordinal: <c>interface/virtio#0</c>, a NIC written without a MAC)
+    /// and gone, while the device at exactly their address has a key the ledger does not know and is
+    /// of the same kind: libvirt completed the device (a MAC, a video model), it is the same device.
+    /// Ledger key → the device's key now.
+    /// </summary>
+    public Dictionary<string, string> CompletedKeys(IReadOnlyDictionary<PciAddress, string> holders, IReadOnlySet<string> present)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in _entries.Values)
+            if (!e.Released && !present.Contains(e.Key) && DeviceKeys.IsWeak(e.Key)
+                && holders.TryGetValue(e.Address, out var holder) && !_entries.ContainsKey(holder)
+                && DeviceKeys.KindOf(holder) == DeviceKeys.KindOf(e.Key) && !names.ContainsValue(holder))
+                names[e.Key] = holder;
+        return names;
     }
 
     /// <summary>libvirt's limit: 1 to 16*1024-1 (formatdomain: "between 1 and (16*1024-1)").</summary>

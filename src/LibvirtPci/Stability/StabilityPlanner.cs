@@ -14,16 +14,28 @@ public sealed record StableAllocation(AllocationResult Result, AddressLedger Led
 /// </summary>
 public static class StabilityPlanner
 {
-    public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger ledger, int? sparePorts, LibvirtProfile? libvirt = null)
+    public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger storedLedger, int? sparePorts, LibvirtProfile? libvirt = null)
     {
-        var present = domain.Devices.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+        var profile = libvirt ?? LibvirtProfile.Default;
+        // Keys as libvirt completes the domain (a controller without index is keyed by the index it
+        // gets), so that a device's key in the input is its key in the output.
+        var inventory = new DomainInventory(domain, caps, profile);
+        var keyOf = new Dictionary<Device, string>();
+        foreach (var d in inventory.IterationOrder())
+            if (d.Source is not null) keyOf.TryAdd(d.Source, d.Key);
+        string Key(Device d) => keyOf.GetValueOrDefault(d, d.Key);
+        var present = domain.Devices.Select(Key).ToHashSet(StringComparer.Ordinal);
         var findings = new List<Finding>();
         // The XML is the truth for the devices it has; the ledger is memory. Other editors (virsh
         // attach-device --config, virt-manager, virt-xml) do not know the ledger and reuse
         // released slots: what they did is reconciled here, never refused.
         var holders = new Dictionary<PciAddress, string>();
         foreach (var d in domain.Devices)
-            if (d.Address.IsPciPresent && d.Kind != "console") holders.TryAdd(d.Address.Pci, d.Key);
+            if (d.Address.IsPciPresent && d.Kind != "console") holders.TryAdd(d.Address.Pci, Key(d));
+        // A device libvirt completed (a NIC that got its MAC) is planned under its key now and
+        // written back under the key the ledger knows it by: a stored document stays as it is.
+        var completed = storedLedger.CompletedKeys(holders, present);
+        var ledger = storedLedger.Renamed(completed);
         var taken = new Dictionary<string, string>(StringComparer.Ordinal); // released key -> the device that now holds its address
         foreach (var e in ledger.Entries.Where(e => !present.Contains(e.Key))) // released now or before
             if (holders.TryGetValue(e.Address, out var holder) && ledger[holder]?.Address != e.Address)
@@ -62,13 +74,13 @@ public static class StabilityPlanner
         {
             Pins = pins,
             Blocked = blocked,
-            RootPortFloor = ledger.Count > 0 ? RootPortFloor(domain, ledger) : null,
+            RootPortFloor = ledger.Count > 0 ? RootPortFloor(domain, ledger, Key) : null,
             SparePorts = sparePorts,
-            Profile = libvirt ?? LibvirtProfile.Default,
+            Profile = profile,
         };
         // Released addresses are the allocator's last resort: a device gets one only when nothing
         // else is left (no free slot, no room to grow), and then the warning says whose it was.
-        var result = LibvirtAllocator.Assign(domain, caps, policy);
+        var result = LibvirtAllocator.Assign(inventory, policy);
         var reused = result.ReusedReleased.ToHashSet();
         foreach (var d in result.Inventory.IterationOrder().Where(d => d.Origin == AddressOrigin.Assigned && d.IsPciPresent && reused.Contains(d.Pci)))
         {
@@ -90,7 +102,8 @@ public static class StabilityPlanner
                 findings.Add(new Finding("LP504", Severity.Warning,
                     $"{d.Key} comes back at {d.Pci}: its old address {ledger[d.Key]!.Address} is held by {holder} now, so the guest sees it at a new address"));
         }
-        return new StableAllocation(result, Update(ledger, result, taken), findings);
+        var back = completed.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+        return new StableAllocation(result, Update(ledger, result, taken).Renamed(back), findings);
     }
 
     /// <summary>
@@ -115,7 +128,7 @@ public static class StabilityPlanner
     }
 
     /// <summary>The lowest bus-0 address a new root port may take: just after the highest existing one.</summary>
-    private static PciAddress? RootPortFloor(DomainDefinition domain, AddressLedger ledger)
+    private static PciAddress? RootPortFloor(DomainDefinition domain, AddressLedger ledger, Func<Device, string> key)
     {
         PciAddress? highest = null;
         void Consider(PciAddress a)
@@ -125,7 +138,7 @@ public static class StabilityPlanner
         foreach (var d in domain.Devices.Where(d => d.ControllerType == "pci" && d.Element.Attr("model") == "pcie-root-port"))
         {
             if (d.Address.IsPciPresent) Consider(d.Address.Pci);
-            else if (ledger[d.Key] is { } e) Consider(e.Address);
+            else if (ledger[key(d)] is { } e) Consider(e.Address);
         }
         foreach (var e in ledger.Entries.Where(e => e.Released && ControllerKey.IsPci(e.Key, out _)))
             Consider(e.Address);

@@ -53,7 +53,37 @@ public sealed class LibvirtDaemon
     public Result Define(string xml, bool validate = false) =>
         Run(validate ? ["--validate", "-"] : ["-"], xml);
 
-    public string Uri => Run(["uri"], null).Stdout.Trim();
+    public string Uri => _uri ??= Run(["uri"], null).Stdout.Trim();
+    private string? _uri;
+    private static int _stored;
+
+    /// <summary>
+    /// What libvirt stores for <paramref name="xml"/>, as fast as virsh can say it (one virsh process:
+    /// define, dumpxml --inactive, undefine; ~30 ms against ~150 ms through the script), for harnesses
+    /// that define thousands of documents. The document is defined under a fresh name and without
+    /// its uuid (callers may run in parallel); the output carries the input's name again and the uuid
+    /// libvirt gave it, as a stored document does. Call <see cref="Require"/> first.
+    /// </summary>
+    public Result Store(string xml, bool validate = false)
+    {
+        var name = System.Text.RegularExpressions.Regex.Match(xml, "<name>([^<]*)</name>").Groups[1].Value;
+        var temp = $"harness-{Environment.ProcessId}-{Interlocked.Increment(ref _stored)}";
+        var renamed = System.Text.RegularExpressions.Regex.Replace(xml, "<name>[^<]*</name>", $"<name>{temp}</name>");
+        renamed = System.Text.RegularExpressions.Regex.Replace(renamed, @"\s*<uuid>[^<]*</uuid>", "");
+        var file = Path.Combine(Path.GetTempPath(), temp + ".xml");
+        File.WriteAllText(file, renamed);
+        try
+        {
+            var r = Proc.Run("virsh", ["-q", "-c", Uri, $"define {(validate ? "--validate " : "")}{file}; dumpxml --inactive {temp}; undefine {temp}"]);
+            if (!r.Out.Contains("<domain", StringComparison.Ordinal))
+            {
+                Proc.Run("virsh", ["-q", "-c", Uri, "undefine", temp]);
+                return new Result(3, "", r.Err);
+            }
+            return new Result(0, r.Out.Replace($"<name>{temp}</name>", $"<name>{name}</name>", StringComparison.Ordinal).TrimEnd() + "\n", r.Err);
+        }
+        finally { File.Delete(file); }
+    }
 
     /// <summary>The daemon's own version ("9.0.0"), as `virsh version --daemon` reports it.</summary>
     public string DaemonVersion()
