@@ -25,14 +25,14 @@
 # start (or the chroot is not made); 5 dumpxml failed.
 # Environment: LIBVIRT_SANDBOX_DIR (state, default /var/tmp/libvirt-pci-sandbox, with --debian
 # /var/tmp/libvirt-pci-SUITE), LIBVIRT_SANDBOX_WAIT (seconds for a first start, which probes QEMU;
-# default 90), LIBVIRT_PCI_DEBIAN_MIRROR (for make; default: the mirror apt is configured with).
+# default 90), LIBVIRT_PCI_DEBIAN_MIRROR (for make; default: the archive apt is configured with; none is written here).
 # Needs: root, util-linux (unshare, flock), virsh, xmlstarlet; libvirtd on the host, or debootstrap
 # for make.
 set -u
 suite=
 if [ "${1:-}" = --debian ]; then
   suite=${2:-}
-  case "$suite" in bullseye|bookworm|trixie) ;; *) echo "libvirt-sandbox: --debian takes bullseye, bookworm or trixie" >&2; exit 2 ;; esac
+  case "$suite" in bullseye|bookworm|trixie|trixie-backports) ;; *) echo "libvirt-sandbox: --debian takes bullseye, bookworm, trixie or trixie-backports" >&2; exit 2 ;; esac
   shift 2
 fi
 wait_s=${LIBVIRT_SANDBOX_WAIT:-90}
@@ -130,20 +130,40 @@ mirror() { # the Debian archive apt is configured with (the corpus fetcher does 
   local m=${LIBVIRT_PCI_DEBIAN_MIRROR:-}
   [ -n "$m" ] || m=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
                      grep -v security | awk '{print $2}' | head -1)
-  echo "${m:-http://deb.debian.org/debian}"
+  [ -n "$m" ] || fail 4 "no Debian archive in apt's configuration (set LIBVIRT_PCI_DEBIAN_MIRROR to one)"
+  echo "$m"
 }
 
 # What the chroot holds: libvirt's QEMU driver and client, QEMU (with the SPICE modules: qxl video
 # is a module in Debian 13), OVMF for UEFI domains, and virtinst (virt-xml 5.0, whose --convert-to-q35
 # the conversion tests compare with).
-chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 qemu-system-modules-spice ovmf virtinst"
+# Debian 11 (bullseye) builds SPICE into QEMU 5.2; there is no modules package. trixie-backports is
+# Debian 13 with libvirt and QEMU taken from its backports (libvirt 12.x, QEMU 11.x).
+chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 ovmf virtinst"
+[ "$suite" = bullseye ] || chroot_packages="$chroot_packages qemu-system-modules-spice"
+base_suite=${suite%-backports}
+target_release=
+[ "$suite" = "$base_suite" ] || target_release="-t $suite"
 
 install_in() { # ROOT: install (or complete) the packages inside, with proc mounted in a private namespace
-  ROOT=$1 PKGS=$chroot_packages unshare --mount --propagation private /bin/sh -ec '
+  ROOT=$1 PKGS=$chroot_packages TARGET=$target_release unshare --mount --propagation private /bin/sh -ec '
     mount -t proc proc "$ROOT/proc"
-    chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PKGS
+    chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $TARGET $PKGS
     chroot "$ROOT" apt-get clean
   ' >>"$state/log/make.log" 2>&1 || fail 4 "installing libvirt in the chroot failed; see $state/log/make.log"
+}
+
+prepare_root() { # ROOT: what the suite's packages need before they install
+  local r=$1
+  if [ -n "$target_release" ]; then # the backports suite, from the same archive as the base
+    echo "deb $(mirror) $suite main" > "$r/etc/apt/sources.list.d/backports.list"
+    chroot "$r" apt-get update >>"$state/log/make.log" 2>&1 || fail 4 "apt-get update in the chroot failed; see $state/log/make.log"
+  fi
+  # libvirtd looks up its built-in QEMU user and the kvm group before it reads qemu.conf (bullseye's
+  # stops at start without them; see configure)
+  grep -q '^kvm:' "$r/etc/group" || echo 'kvm:x:64056:' >> "$r/etc/group"
+  grep -q '^libvirt-qemu:' "$r/etc/group" || echo 'libvirt-qemu:x:64055:' >> "$r/etc/group"
+  grep -q '^libvirt-qemu:' "$r/etc/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$r/etc/passwd"
 }
 
 make_chroot() { # debootstrap, then the packages inside (systemd's pre-dependency breaks a one-stage --include)
@@ -163,13 +183,11 @@ make_chroot() { # debootstrap, then the packages inside (systemd's pre-dependenc
   local partial=$state/root.partial
   rm -rf "$partial"
   echo "libvirt-sandbox: debootstrap $suite from $(mirror) (log: $state/log/make.log)" >&2
-  debootstrap --variant=minbase "$suite" "$partial" "$(mirror)" >"$state/log/make.log" 2>&1 ||
+  debootstrap --variant=minbase "$base_suite" "$partial" "$(mirror)" >"$state/log/make.log" 2>&1 ||
     fail 4 "debootstrap failed; see $state/log/make.log"
   printf '#!/bin/sh\nexit 101\n' > "$partial/usr/sbin/policy-rc.d"; chmod +x "$partial/usr/sbin/policy-rc.d"
+  prepare_root "$partial"
   install_in "$partial"
-  # libvirtd looks up its built-in QEMU user before it reads qemu.conf (see configure)
-  grep -q '^libvirt-qemu:' "$partial/etc/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$partial/etc/passwd"
-  grep -q '^libvirt-qemu:' "$partial/etc/group" || echo 'libvirt-qemu:x:64055:' >> "$partial/etc/group"
   rm -rf "$root"; mv "$partial" "$root"
   echo "libvirt-sandbox: $suite chroot made: libvirt $(chroot "$root" dpkg-query -W -f '${Version}' libvirt-daemon)" >&2
 }

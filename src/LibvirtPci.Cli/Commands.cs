@@ -112,6 +112,18 @@ have, functions > 0 without multifunction='on' on function 0, PCIe ports on conv
 PCI buses, repeated chassis/port numbers, duplicate controller indexes.
 """),
 
+        new("codes", "List every diagnostic code: kind, severity, meaning, and the evidence behind each error.", cmd =>
+            cmd.OnExecute(() =>
+            {
+                ctx.Out.Write(Diagnostics.MarkdownTable());
+                return ExitCode.Ok;
+            }), """
+
+Errors stop a write: each rests on libvirt refusing the document (read in its source or
+measured on a daemon) or on a guest that does not boot (real boots); the evidence column
+says which. Everything else is a warning or a note, and the file is written.
+"""),
+
         new("migrate", "Migrate existing domains through your virsh: record every address in a ledger, define, verify, roll back on failure.", cmd =>
         {
             var domains = cmd.Files("DOMAIN", "domain names");

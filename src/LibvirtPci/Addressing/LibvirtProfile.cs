@@ -13,6 +13,8 @@ public enum LibvirtBehaviour
     UsbNetOnUsb,
     /// <summary>&lt;acpi index='N'/&gt; on a device is passed to QEMU (acpi-index).</summary>
     AcpiIndex,
+    /// <summary>&lt;qemu:override&gt; sets a device's frontend properties; an older libvirt accepts the element and drops it.</summary>
+    QemuOverride,
     /// <summary>libvirt no longer asks QEMU_CAPS_DEVICE_VIDEO_PRIMARY: without it, older libvirt kept the primary video slot (00:02 pc, 00:01 q35) free when the domain has no video.</summary>
     VideoPrimaryAssumed,
     /// <summary>Virtio devices count as PCIe when QEMU has virtio-*-pci-transitional; older libvirt asked for disable-legacy instead.</summary>
@@ -33,6 +35,7 @@ public sealed class LibvirtProfile
     public static readonly IReadOnlyList<Row> Rows =
     [
         new(LibvirtBehaviour.AcpiIndex, new Version(7, 3), "docs/formatdomain.rst 'Since 7.3.0, one can set the ACPI index against network interfaces'; qemuBuildDeviceAddressProps (src/qemu/qemu_command.c, acpi-index)"),
+        new(LibvirtBehaviour.QemuOverride, new Version(8, 2), "docs/drvqemu.rst 'Overriding properties of QEMU devices' (since 8.2.0); libvirt 7.0 accepts <qemu:override> and stores nothing of it (measured on the Debian 11 daemon)"),
         new(LibvirtBehaviour.VideoPrimaryAssumed, new Version(9, 0), "qemuDomainValidateDevicePCISlotsPIIX3/Q35 (src/qemu/qemu_domain_address.c): 7.0 reserves the video slot when QEMU lacks QEMU_CAPS_DEVICE_VIDEO_PRIMARY, 9.0 has retired the capability (X_QEMU_CAPS_DEVICE_VIDEO_PRIMARY in qemu_capabilities.h); the release between them not located, so 7.1-8.10 keep 7.0's rule. Only hand-picked test capability sets lack it: every QEMU a 7.0 host runs has it"),
         new(LibvirtBehaviour.VirtioPcieByTransitional, new Version(9, 0), "qemuDomainFillDevicePCIConnectFlagsIterInit (src/qemu/qemu_domain_address.c): 7.0 tests QEMU_CAPS_VIRTIO_PCI_DISABLE_LEGACY, 9.0 QEMU_CAPS_VIRTIO_PCI_TRANSITIONAL (the old one retired); the release between not located, so 7.1-8.10 keep 7.0's. Every QEMU a Debian 11 host runs has both"),
         new(LibvirtBehaviour.MultipleWatchdogs, new Version(9, 1), "NEWS.rst 9.1.0 'iTCO watchdog made operational' (watchdogs became a list), 9.3.0 'Improve validation of watchdog devices' (iTCO only once)"),

@@ -1,3 +1,4 @@
+using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Limits;
 using LibvirtPci.Xml;
@@ -14,10 +15,16 @@ public enum IoReserveMode { Keep, Off, PerPort, Remove }
 /// </summary>
 public static class IoReservePlanner
 {
-    public static IReadOnlyList<Finding> Apply(XmlEditor editor, DomainDefinition domain, IoReserveMode mode)
+    public static IReadOnlyList<Finding> Apply(XmlEditor editor, DomainDefinition domain, IoReserveMode mode, LibvirtProfile libvirt)
     {
         var findings = new List<Finding>();
         if (mode == IoReserveMode.Keep) return findings;
+        if (mode == IoReserveMode.PerPort && !libvirt.Has(LibvirtBehaviour.QemuOverride))
+        {
+            // Never write what the target libvirt drops: the global fix reaches the same ports.
+            findings.Add(new Finding("LP613", Severity.Warning, $"libvirt {libvirt} has no <qemu:override> (8.2 and newer): it would drop the per-port fix, so the global -global {IoReserveSettings.GlobalArg} is written instead"));
+            mode = IoReserveMode.Off;
+        }
         var settings = IoReserveSettings.Read(domain);
         if (mode == IoReserveMode.Remove)
         {

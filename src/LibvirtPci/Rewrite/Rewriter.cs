@@ -151,7 +151,7 @@ public static class Rewriter
         if (options.IoReserve != IoReserveMode.Keep)
         {
             var stage2 = new XmlEditor(addressed.Document);
-            findings = findings.Concat(IoReservePlanner.Apply(stage2, addressed, options.IoReserve)).ToList();
+            findings = findings.Concat(IoReservePlanner.Apply(stage2, addressed, options.IoReserve, options.Libvirt)).ToList();
             if (stage2.HasEdits)
             {
                 text = stage2.Apply();

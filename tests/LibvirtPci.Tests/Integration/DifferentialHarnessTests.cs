@@ -55,6 +55,50 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
         Assert.True(score.Refused.Total < seeds.Count / 10, $"libvirt refused {score.Refused.Total} of {seeds.Count}: the generator should make what libvirt accepts");
     }
 
+    /// <summary>
+    /// `migrate --all` through the user's virsh over wild domains the daemon holds: the first run
+    /// fails none, the second changes none (the ledger and addresses it wrote are a fixed point).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("host")]
+    [InlineData("trixie")]
+    public void Migrate_twice_fails_none_then_changes_none(string daemonName)
+    {
+        var daemon = daemonName == "host" ? LibvirtDaemon.Host : LibvirtDaemon.Trixie;
+        daemon.Require();
+        var uri = daemon.Uri;
+        bool newer = Version.Parse(daemon.DaemonVersion()) >= new Version(10, 4);
+        using var dir = new TempDir();
+        var binary = Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        foreach (var leftover in Proc.Run("virsh", ["-c", uri, "list", "--all", "--name"]).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            Proc.Run("virsh", ["-c", uri, "undefine", leftover.Trim()]);
+        var names = new List<string>();
+        try
+        {
+            for (int seed = 1; names.Count < MigratedDomains && seed < 3 * MigratedDomains; seed++)
+            {
+                var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Wild: true, NewerDevices: newer))
+                    .Replace($"<name>gen-{seed}</name>", $"<name>mig-wild-{seed}</name>", StringComparison.Ordinal);
+                if (Proc.Run("virsh", ["-c", uri, "define", dir.File($"{seed}.xml", System.Text.Encoding.UTF8.GetBytes(xml))]).Code == 0)
+                    names.Add($"mig-wild-{seed}");
+            }
+            var first = Proc.Run(binary, ["migrate", "-c", uri, "--all", "--backup-dir", Path.Combine(dir.Path, "first")]);
+            output.WriteLine(first.Err.Split('\n').LastOrDefault(l => l.Length > 0));
+            Assert.True(first.Code == 0, first.Err);
+            Assert.Contains($"{names.Count} domains, ", first.Err);
+            Assert.Contains(" 0 failed", first.Err);
+            var second = Proc.Run(binary, ["migrate", "-c", uri, "--all", "--backup-dir", Path.Combine(dir.Path, "second")]);
+            Assert.True(second.Code == 0, second.Err);
+            Assert.Contains($"{names.Count} domains, 0 changed, {names.Count} unchanged, 0 failed", second.Err);
+        }
+        finally
+        {
+            foreach (var n in names) Proc.Run("virsh", ["-c", uri, "undefine", n]);
+        }
+    }
+
+    private const int MigratedDomains = 60;
+
     /// <summary>1…150, then 150 from the commit (or LIBVIRT_PCI_HARNESS_SEED).</summary>
     private static List<int> Seeds()
     {

@@ -72,6 +72,20 @@ public sealed class IoReserveTests
     }
 
     [Fact]
+    public void Per_port_for_a_libvirt_without_qemu_override_writes_the_global_fix_instead()
+    {
+        // libvirt 7.0 accepts <qemu:override> and drops it: the fix the user asked for would vanish.
+        var old = new RewriteOptions { IoReserve = IoReserveMode.PerPort, Libvirt = global::LibvirtPci.Addressing.LibvirtProfile.For(new Version(7, 0)) };
+        var plan = Rewriter.Assign(SourceText.FromBytes("io.xml", Fixture("q35-plain")), old);
+        Assert.DoesNotContain("override", plan.Text);
+        Assert.True(IoReserveSettings.Read(DomainEdit.Parse(plan.Text)).Global);
+        Assert.Contains(plan.Findings, f => f.Code == "LP613" && f.Severity == Severity.Warning);
+        Assert.False(Rewriter.Assign(SourceText.FromString("io.xml", plan.Text), old).Changed); // a fixed point
+        var current = Rewriter.Assign(SourceText.FromBytes("io.xml", Fixture("q35-plain")), old with { Libvirt = global::LibvirtPci.Addressing.LibvirtProfile.For(new Version(8, 2)) });
+        Assert.Contains("override", current.Text);
+    }
+
+    [Fact]
     public void On_pc_nothing_is_injected()
     {
         var pc = Rewriter.Assign(SourceText.FromString("pc.xml", DomainEdit.DomainXml("pc", DomainEdit.Nic("52:54:00:00:00:01"))), new RewriteOptions { IoReserve = IoReserveMode.Off });
