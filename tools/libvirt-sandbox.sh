@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # libvirt-sandbox.sh — a private libvirtd that the integration tests ask what libvirt stores for a
 # domain XML: the host's libvirt (Debian 12: 9.0), or with --debian SUITE the libvirt of another
-# Debian release (trixie: 11.3 with QEMU 10.0) installed in a chroot.
+# Debian release installed in a chroot (bullseye: 7.0 with QEMU 5.2; trixie: 11.3 with QEMU 10.0;
+# trixie-backports: 12.9 with QEMU 11.1).
 #
-#   libvirt-sandbox.sh [--debian SUITE] [--validate] [--raw] FILE|-
+#   libvirt-sandbox.sh [--debian SUITE] [--validate] [--raw] FILE|-     (SUITE: bullseye, bookworm, trixie, trixie-backports)
 #                              define under a throw-away name, print `dumpxml --inactive`, undefine
 #   libvirt-sandbox.sh [--debian SUITE] start | stop | status | uri | version
 #                              manage the daemon (start is idempotent); version prints X.Y.Z
@@ -156,7 +157,7 @@ install_in() { # ROOT: install (or complete) the packages inside, with proc moun
 prepare_root() { # ROOT: what the suite's packages need before they install
   local r=$1
   if [ -n "$target_release" ]; then # the backports suite, from the same archive as the base
-    echo "deb $(mirror) $suite main" > "$r/etc/apt/sources.list.d/backports.list"
+    echo "deb $archive $suite main" > "$r/etc/apt/sources.list.d/backports.list"
     chroot "$r" apt-get update >>"$state/log/make.log" 2>&1 || fail 4 "apt-get update in the chroot failed; see $state/log/make.log"
   fi
   # libvirtd looks up its built-in QEMU user and the kvm group before it reads qemu.conf (bullseye's
@@ -180,10 +181,11 @@ make_chroot() { # debootstrap, then the packages inside (systemd's pre-dependenc
     return 0
   fi
   command -v debootstrap >/dev/null || fail 4 "debootstrap is not installed (apt-get install debootstrap)"
+  archive=$(mirror) || exit 4
   local partial=$state/root.partial
   rm -rf "$partial"
-  echo "libvirt-sandbox: debootstrap $suite from $(mirror) (log: $state/log/make.log)" >&2
-  debootstrap --variant=minbase "$base_suite" "$partial" "$(mirror)" >"$state/log/make.log" 2>&1 ||
+  echo "libvirt-sandbox: debootstrap $suite from $archive (log: $state/log/make.log)" >&2
+  debootstrap --variant=minbase "$base_suite" "$partial" "$archive" >"$state/log/make.log" 2>&1 ||
     fail 4 "debootstrap failed; see $state/log/make.log"
   printf '#!/bin/sh\nexit 101\n' > "$partial/usr/sbin/policy-rc.d"; chmod +x "$partial/usr/sbin/policy-rc.d"
   prepare_root "$partial"

@@ -221,7 +221,7 @@ internal static class OptionValues
         app.Flag("--acpi-index", "give every <interface> an <acpi index='N'/> (libvirt >= 7.3), kept in the ledger like addresses: Linux names the NIC enoN wherever its slot goes");
 
     public static CommandOption LibvirtOption(CommandLineApplication app) =>
-        app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 11.3 (newer ones get 11.3's, with a warning); default: the .libvirt-pci.json found above each file, else the installed libvirt, else 11.3");
+        app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 12.9 (newer ones get 12.9's, with a warning); default: the .libvirt-pci.json found above each file, else the installed libvirt, else 12.9");
 
     /// <summary>--libvirt-version: null when not given; an older one or a non-version is LP002 (exit 2), a newer one LP003 and the newest profile.</summary>
     public static bool TryParseLibvirt(CommandContext ctx, CommandOption option, out LibvirtProfile? libvirt)

@@ -29,9 +29,10 @@ public static class Commands
     private const string AssignHelp = """
 
 Fills in every missing PCI address and adds the PCI controllers libvirt would add, so that
-the result is what `virsh define` + `virsh dumpxml --inactive` would store (libvirt 9.0, or
-the one --libvirt-version names, 7.0 to 11.3; x86_64 pc/i440fx and q35), without a libvirt
-daemon. Addresses already in the file are kept.
+the result is what `virsh define` + `virsh dumpxml --inactive` would store, without a libvirt
+daemon (x86_64 pc/i440fx and q35). Which libvirt, 7.0 to 12.9: --libvirt-version, else the
+.libvirt-pci.json above the file, else the installed libvirt, else the newest known (12.9);
+--explain says which. Addresses already in the file are kept.
 Only the new <address> and <controller> elements are written; every other byte stays.
 
 Examples:

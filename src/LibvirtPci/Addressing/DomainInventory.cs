@@ -349,6 +349,9 @@ public sealed class DomainInventory
 
     private string DefaultScsiModel(PlannedDevice c)
     {
+        if (Libvirt.Has(LibvirtBehaviour.ScsiModelFromFirstController)
+            && Controllers.FirstOrDefault(o => o.ControllerType == "scsi" && o.Source?.Element.Attr("model") is not null) is { } first)
+            return first.Source!.Element.Attr("model")!;
         if (Caps.Has(QemuCap.ScsiLsi)) return "lsilogic";
         if (Caps.Has(QemuCap.VirtioScsi)) return "virtio-scsi";
         throw Refuse(c, "LP207", $"unable to determine model for SCSI controller idx={c.Index}");

@@ -326,7 +326,7 @@ public sealed class LibvirtAllocator
 
     private PciAddressSet CreateSet(int nbuses, bool dryRun)
     {
-        var set = new PciAddressSet(nbuses, dryRun, _caps.Has(QemuCap.PciePciBridge));
+        var set = new PciAddressSet(nbuses, dryRun, _caps.Has(QemuCap.PciePciBridge), _inv.Libvirt.Has(LibvirtBehaviour.RootPortForPcieToPciBridge));
         bool hasPcieRoot = false;
         foreach (var c in _inv.Controllers.Where(c => c.IsPciController))
         {

@@ -21,6 +21,10 @@ public enum LibvirtBehaviour
     VirtioPcieByTransitional,
     /// <summary>A controller libvirt adds itself (USB, virtio-serial, a PCI bus it needs) goes in index order among its type, not at the end, so PCI slots are handed out in index order.</summary>
     AddedControllersInIndexOrder,
+    /// <summary>A SCSI controller without a model (one libvirt adds for a SCSI disk, say) takes the model of the domain's first SCSI controller that has one — virtio-scsi is a PCIe device on q35 — where it was always lsilogic (conventional PCI).</summary>
+    ScsiModelFromFirstController,
+    /// <summary>A pcie-to-pci-bridge that finds no free PCIe slot makes the dry run add a pcie-root-port for it; before, libvirt refused ("Cannot automatically add a new PCI bus for a device with connect flags 2000").</summary>
+    RootPortForPcieToPciBridge,
 }
 
 /// <summary>
@@ -43,10 +47,12 @@ public sealed class LibvirtProfile
         new(LibvirtBehaviour.VirtioSound, new Version(10, 4), "NEWS.rst 10.4.0 'Support for virtio sound model'"),
         new(LibvirtBehaviour.UsbNetOnUsb, new Version(10, 4), "NEWS.rst 10.4.0 usb-net; qemuDomainDeviceCalculatePCIConnectFlags (src/qemu/qemu_domain_address.c)"),
         new(LibvirtBehaviour.AddedControllersInIndexOrder, new Version(11, 3), "virDomainDefAddController (src/conf/domain_conf.c): 9.0 appends (VIR_APPEND_ELEMENT_COPY), 11.3 calls virDomainControllerInsert; not in NEWS, and the release between them not located, so 9.1-11.2 keep 9.0's order (corpus case pci-autoadd-idx)"),
+        new(LibvirtBehaviour.RootPortForPcieToPciBridge, new Version(12, 9), "virDomainPCIAddressSetGrow (src/conf/domain_addr.c); measured: a q35 domain with pcie-root and a <controller model='pcie-to-pci-bridge'/> and nothing else: 9.0 and 11.3 refuse it ('Cannot automatically add a new PCI bus for a device with connect flags 2000'), 12.9 adds a pcie-root-port and puts the bridge behind it. The release that changed it (after 11.3) not located, so 11.4-12.8 keep 11.3's"),
+        new(LibvirtBehaviour.ScsiModelFromFirstController, new Version(12, 9), "qemuDomainDefaultSCSIControllerModel (src/qemu/qemu_domain.c), called from qemuDomainControllerDefPostParse (src/qemu/qemu_postparse.c); measured on the 12.9 daemon (Debian 13 backports): with SCSI controller 0 virtio-scsi, the ones it adds for disks are virtio-scsi (11.3: lsilogic); with 0 lsilogic and 1 virtio-scsi they are lsilogic; a controller 0 without model beside a virtio-scsi 1 becomes virtio-scsi. The release that changed it (after 11.3) not located, so 11.4-12.8 keep 11.3's"),
     ];
 
-    /// <summary>The oldest libvirt known (Debian 11) and the newest (Debian 13).</summary>
-    public static readonly Version Oldest = new(7, 0), Newest = new(11, 3);
+    /// <summary>The oldest libvirt known (Debian 11) and the newest (Debian 13 backports).</summary>
+    public static readonly Version Oldest = new(7, 0), Newest = new(12, 9);
 
     /// <summary>libvirt 9.0 (Debian 12): what the allocator reproduces without being told otherwise, measured against its corpus and daemon.</summary>
     public static readonly LibvirtProfile Default = new(new Version(9, 0));

@@ -77,12 +77,16 @@ public sealed class PciAddressSet
     /// <summary>Released addresses that had to be given to a device because nothing else was left (first-fit order).</summary>
     public IReadOnlyList<PciAddress> ReusedReleased => _reused;
 
-    public PciAddressSet(int busCount, bool dryRun, bool pcieToPciBridgeSupported)
+    public PciAddressSet(int busCount, bool dryRun, bool pcieToPciBridgeSupported, bool rootPortForPcieToPciBridge = false)
     {
         for (int i = 0; i < busCount; i++) _buses.Add(new PciBus());
         DryRun = dryRun;
         PcieToPciBridgeSupported = pcieToPciBridgeSupported;
+        RootPortForPcieToPciBridge = rootPortForPcieToPciBridge;
     }
+
+    /// <summary>The dry run adds a root port for a pcie-to-pci-bridge that finds no slot (<see cref="LibvirtBehaviour.RootPortForPcieToPciBridge"/>).</summary>
+    public bool RootPortForPcieToPciBridge { get; }
 
     public bool DryRun { get; }
 
@@ -294,7 +298,10 @@ public sealed class PciAddressSet
     }
 
     /// <summary>Whether <see cref="Grow"/> can add a bus for a device with these flags (a PCI device: a bridge; a PCIe one: a root port).</summary>
-    private static bool CanGrowFor(ConnectFlags flags) => (flags & (ConnectFlags.PciDevice | ConnectFlags.PcieDevice | ConnectFlags.PcieSwitchUpstreamPort)) != 0;
+    private bool CanGrowFor(ConnectFlags flags) => (flags & RootPortTypes) != 0 || (flags & ConnectFlags.PciDevice) != 0;
+
+    /// <summary>What a new pcie-root-port is added for.</summary>
+    private ConnectFlags RootPortTypes => ConnectFlags.PcieDevice | ConnectFlags.PcieSwitchUpstreamPort | (RootPortForPcieToPciBridge ? ConnectFlags.PcieToPciBridge : 0);
 
     /// <summary>Added buses, in the order the dry run needed them (virDomainPCIAddressSetGrow).</summary>
     private void Grow(ref PciAddress addr, ConnectFlags flags)
@@ -322,7 +329,7 @@ public sealed class PciAddressSet
                 }
             }
         }
-        else if ((flags & (ConnectFlags.PcieDevice | ConnectFlags.PcieSwitchUpstreamPort)) != 0)
+        else if ((flags & RootPortTypes) != 0)
         {
             model = PciControllerModel.PcieRootPort;
         }

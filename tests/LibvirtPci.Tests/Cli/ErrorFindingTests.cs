@@ -180,9 +180,9 @@ public sealed class LibvirtVersionTests
         var now = Support.Cli.RunWithStdin(input, "--libvirt-version", "11.3");
         Assert.True(now.ExitCode == 0, now.Stderr);
         Assert.Contains("<sound model='virtio'>", now.Stdout);
-        var newer = Support.Cli.RunWithStdin(input, "--libvirt-version", "12.1");
+        var newer = Support.Cli.RunWithStdin(input, "--libvirt-version", "13.1");
         Assert.Equal(0, newer.ExitCode);
-        Assert.Equal("libvirt-pci: warning LP003: libvirt 12.1 is newer than the newest known (11.3): 11.3's choices are reproduced\n", newer.Stderr);
+        Assert.Equal("libvirt-pci: warning LP003: libvirt 13.1 is newer than the newest known (12.9): 12.9's choices are reproduced\n", newer.Stderr);
         Assert.Equal(now.Stdout, newer.Stdout);
     }
 

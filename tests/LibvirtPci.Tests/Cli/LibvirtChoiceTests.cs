@@ -63,7 +63,7 @@ public sealed class LibvirtChoiceTests
         string From(CliResult r) => r.Stderr.Split('\n').First(l => l.Contains("'s choices (from", StringComparison.Ordinal));
         Assert.Contains("libvirt 10.0's choices (from the installed libvirt 10.0.0, " + Path.Combine(lib, "libvirt.so.0.10000.0") + ")",
             From(WithLibdirs(lib, () => Support.Cli.Run("--explain", "--check", vm))));
-        Assert.Contains("libvirt 11.3's choices (from the newest known; no libvirt installed here)",
+        Assert.Contains("libvirt 12.9's choices (from the newest known; no libvirt installed here)",
             From(WithLibdirs(empty, () => Support.Cli.Run("--explain", "--check", vm))));
         File.WriteAllText(Path.Combine(dir.Path, "repo", ".libvirt-pci.json"), "{ \"libvirtVersion\": \"7.0\" }\n");
         Assert.Contains("libvirt 7.0's choices (from " + Path.Combine(dir.Path, "repo", ".libvirt-pci.json") + ")",

@@ -27,11 +27,13 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
     public const int Domains = 300;
 
     [SkippableTheory]
+    [InlineData("bullseye", "7.0")]
     [InlineData("host", "9.0")]
     [InlineData("trixie", "11.3")]
+    [InlineData("trixie-backports", "12.9")]
     public void The_tool_agrees_with_the_daemon_and_with_itself(string daemonName, string libvirt)
     {
-        var daemon = daemonName == "host" ? LibvirtDaemon.Host : LibvirtDaemon.Trixie;
+        var daemon = LibvirtDaemon.Named(daemonName);
         daemon.Require();
         Assert.StartsWith(libvirt + ".", daemon.DaemonVersion());
         var seeds = Seeds();
@@ -60,11 +62,13 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
     /// fails none, the second changes none (the ledger and addresses it wrote are a fixed point).
     /// </summary>
     [SkippableTheory]
+    [InlineData("bullseye")]
     [InlineData("host")]
     [InlineData("trixie")]
+    [InlineData("trixie-backports")]
     public void Migrate_twice_fails_none_then_changes_none(string daemonName)
     {
-        var daemon = daemonName == "host" ? LibvirtDaemon.Host : LibvirtDaemon.Trixie;
+        var daemon = LibvirtDaemon.Named(daemonName);
         daemon.Require();
         var uri = daemon.Uri;
         bool newer = Version.Parse(daemon.DaemonVersion()) >= new Version(10, 4);

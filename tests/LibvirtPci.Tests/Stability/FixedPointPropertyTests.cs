@@ -19,6 +19,7 @@ public sealed class FixedPointPropertyTests(ITestOutputHelper output)
     [InlineData("7.0")]
     [InlineData("9.0")]
     [InlineData("11.3")]
+    [InlineData("12.9")]
     public void Every_command_s_output_is_a_fixed_point(string libvirt)
     {
         var failures = new List<string>();

@@ -33,9 +33,27 @@ public sealed class LibvirtDaemon
             : "libvirtd is not installed (apt-get install libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 xmlstarlet)");
 
     /// <summary>Debian 13's libvirt 11.3 with QEMU 10.0, in the chroot `libvirt-sandbox.sh --debian trixie make` builds.</summary>
-    public static LibvirtDaemon Trixie { get; } = new("Debian 13 (trixie) libvirt", ["--debian", "trixie"], () =>
-        File.Exists(Path.Combine(Environment.GetEnvironmentVariable("LIBVIRT_SANDBOX_DIR") ?? "/var/tmp/libvirt-pci-trixie", "root", "usr", "sbin", "libvirtd")) ? null
-            : "the trixie chroot is not made (bash tools/libvirt-sandbox.sh --debian trixie make; .ci/run does it)");
+    public static LibvirtDaemon Trixie { get; } = Chroot("trixie", "Debian 13 (trixie) libvirt");
+
+    /// <summary>Debian 11's libvirt 7.0 with QEMU 5.2.</summary>
+    public static LibvirtDaemon Bullseye { get; } = Chroot("bullseye", "Debian 11 (bullseye) libvirt");
+
+    /// <summary>Debian 13's backports: libvirt 12.9 with QEMU 11.1.</summary>
+    public static LibvirtDaemon TrixieBackports { get; } = Chroot("trixie-backports", "Debian 13 backports libvirt");
+
+    /// <summary>A daemon by the name tests use: host, or a Debian suite whose chroot the sandbox makes.</summary>
+    public static LibvirtDaemon Named(string name) => name switch
+    {
+        "host" => Host,
+        "trixie" => Trixie,
+        "bullseye" => Bullseye,
+        "trixie-backports" => TrixieBackports,
+        _ => throw new ArgumentException($"no daemon '{name}'"),
+    };
+
+    private static LibvirtDaemon Chroot(string suite, string name) => new(name, ["--debian", suite], () =>
+        File.Exists(Path.Combine("/var/tmp/libvirt-pci-" + suite, "root", "usr", "sbin", "libvirtd")) ? null
+            : $"the {suite} chroot is not made (bash tools/libvirt-sandbox.sh --debian {suite} make; .ci/run does it)");
 
     public string Name { get; }
 
