@@ -157,8 +157,8 @@ public sealed class LibvirtVersionTests
         """;
 
     [Theory]
-    [InlineData("5.0", "libvirt 5.0 is older than the oldest known, 7.0 (known: 7.0 to 11.3)")]
-    [InlineData("banana", "'banana' is not a libvirt version (X.Y, known: 7.0 to 11.3)")]
+    [InlineData("5.0", "libvirt 5.0 is older than the oldest known, 7.0 (known: 7.0 to 12.9)")]
+    [InlineData("banana", "'banana' is not a libvirt version (X.Y, known: 7.0 to 12.9)")]
     public void Unknown_versions_are_refused_and_nothing_is_written(string version, string message)
     {
         using var dir = new TempDir();

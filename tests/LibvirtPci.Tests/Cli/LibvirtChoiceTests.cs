@@ -31,7 +31,8 @@ public sealed class LibvirtChoiceTests
         Assert.Equal("11.3", choice.Profile.ToString());
         Assert.Equal("libvirt 11.3 (from the daemon at qemu:///system, libvirt 11.3.0)", choice.ToString());
         Assert.Null(LibvirtChoice.FromVirshVersion("error: failed to connect to the hypervisor", "x"));
-        Assert.Equal("11.3", LibvirtChoice.FromVirshVersion("Running against daemon: 12.4.0", "x")!.Profile.ToString());
+        Assert.Equal("12.9", LibvirtChoice.FromVirshVersion("Running against daemon: 13.4.0", "x")!.Profile.ToString());
+        Assert.Equal("12.4", LibvirtChoice.FromVirshVersion("Running against daemon: 12.4.0", "x")!.Profile.ToString());
     }
 
     /// <summary>A library folder holding libvirt.so.0 → libvirt.so.0.VERSION, as Debian's libvirt0 package installs it.</summary>

@@ -197,8 +197,17 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
             }
             if (!convert && PciSnapshot.Of("ours", first.Stdout).Diff(PciSnapshot.Of("libvirt", again.Stdout)) is { Count: > 0 } moved)
                 Fail("accepted " + command, $"{command}: defining the output moved addresses:\n    " + string.Join("\n    ", moved.Take(10)));
+            if (command.Name.StartsWith("io-reserve", StringComparison.Ordinal) && Injection(first.Stdout) != Injection(again.Stdout))
+                Fail("accepted " + command, $"{command}: libvirt {libvirt} does not keep what was injected: ours {Injection(first.Stdout)}, stored {Injection(again.Stdout)}");
         }
         return failures;
+    }
+
+    /// <summary>The io-reserve passthrough a document carries: the global argument, and the ports with a per-port override.</summary>
+    private static string Injection(string xml)
+    {
+        var settings = global::LibvirtPci.Domain.IoReserveSettings.Read(global::LibvirtPci.Domain.DomainDefinition.Parse(global::LibvirtPci.Xml.SourceText.FromString("x.xml", xml)));
+        return $"global={settings.Global}, per-port=[{string.Join(",", settings.PerPortAliases.Order(StringComparer.Ordinal))}]";
     }
 
     /// <summary><paramref name="xml"/> with each &lt;interface&gt; that has no MAC given the MAC of the same interface (by order) in <paramref name="stored"/>.</summary>
