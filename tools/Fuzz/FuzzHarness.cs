@@ -109,7 +109,7 @@ public static class FuzzHarness
         refused = false;
         try
         {
-            plan = Rewriter.Assign(SourceText.FromBytes("fuzz.xml", input));
+            plan = Rewriter.Assign(SourceText.FromBytes("fuzz.xml", input), ToolTarget.Options);
         }
         catch (InputException e)
         {
@@ -149,7 +149,7 @@ public static class FuzzHarness
         // Running the tool on its own output changes nothing (and accepts it).
         try
         {
-            var again = Rewriter.Assign(SourceText.FromBytes("again.xml", plan.Bytes));
+            var again = Rewriter.Assign(SourceText.FromBytes("again.xml", plan.Bytes), ToolTarget.Options);
             return again.Changed ? "not idempotent: a second run changed the output" : null;
         }
         catch (InputException e)

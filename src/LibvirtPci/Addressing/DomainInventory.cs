@@ -43,11 +43,11 @@ public sealed class DomainInventory
     private readonly Dictionary<Device, string> _diskBus = new();
     private readonly Dictionary<Device, int> _diskIndex = new();
 
-    public DomainInventory(DomainDefinition domain, QemuCapabilities caps, LibvirtProfile? libvirt = null)
+    public DomainInventory(DomainDefinition domain, QemuCapabilities caps, LibvirtProfile libvirt)
     {
         Domain = domain;
         Caps = caps;
-        Libvirt = libvirt ?? LibvirtProfile.Default;
+        Libvirt = libvirt;
         Read();
         AssignControllerIndexes();
         AssignSpaprVioAddresses();

@@ -3,13 +3,11 @@ using LibvirtPci.Domain;
 namespace LibvirtPci.Addressing;
 
 /// <summary>
-/// What the stability layer asks of the allocator on top of libvirt's rules. The default
-/// (empty) policy is exactly libvirt.
+/// What the stability layer asks of the allocator on top of libvirt's rules. A policy with only
+/// its profile is exactly that libvirt.
 /// </summary>
 public sealed record AllocationPolicy
 {
-    public static readonly AllocationPolicy Libvirt = new();
-
     /// <summary>Remembered addresses for devices (by identity key) that have none in the XML.</summary>
     public IReadOnlyDictionary<string, PciAddress> Pins { get; init; } = new Dictionary<string, PciAddress>();
     /// <summary>Released addresses no new device may take while the topology can grow instead; the last resort otherwise (<see cref="AllocationResult.ReusedReleased"/> says which went).</summary>
@@ -18,8 +16,8 @@ public sealed record AllocationPolicy
     public PciAddress? RootPortFloor { get; init; }
     /// <summary>Keep this many empty hotplug root ports (q35); null: libvirt's own single spare rule.</summary>
     public int? SparePorts { get; init; }
-    /// <summary>The libvirt whose choices to reproduce.</summary>
-    public LibvirtProfile Profile { get; init; } = LibvirtProfile.Default;
+    /// <summary>The libvirt whose choices to reproduce (no default: the caller's target).</summary>
+    public required LibvirtProfile Profile { get; init; }
 }
 
 /// <summary>What the allocator decided: every device with its final address and the controllers/devices it adds.</summary>
@@ -55,9 +53,8 @@ public sealed class LibvirtAllocator
         _policy = policy;
     }
 
-    public static AllocationResult Assign(DomainDefinition domain, QemuCapabilities? caps = null, AllocationPolicy? policy = null)
+    public static AllocationResult Assign(DomainDefinition domain, QemuCapabilities caps, AllocationPolicy policy)
     {
-        policy ??= AllocationPolicy.Libvirt;
         return Assign(new DomainInventory(domain, caps ?? QemuCapabilities.Latest, policy.Profile), policy);
     }
 

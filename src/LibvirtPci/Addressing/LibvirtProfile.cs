@@ -54,9 +54,6 @@ public sealed class LibvirtProfile
     /// <summary>The oldest libvirt known (Debian 11) and the newest (Debian 13 backports).</summary>
     public static readonly Version Oldest = new(7, 0), Newest = new(12, 9);
 
-    /// <summary>libvirt 9.0 (Debian 12): what the allocator reproduces without being told otherwise, measured against its corpus and daemon.</summary>
-    public static readonly LibvirtProfile Default = new(new Version(9, 0));
-
     private readonly HashSet<LibvirtBehaviour> _behaviours;
 
     private LibvirtProfile(Version version)
@@ -69,7 +66,7 @@ public sealed class LibvirtProfile
 
     public bool Has(LibvirtBehaviour behaviour) => _behaviours.Contains(behaviour);
 
-    public static LibvirtProfile For(Version version) => version.Major == 9 && version.Minor == 0 ? Default : new LibvirtProfile(new Version(version.Major, version.Minor));
+    public static LibvirtProfile For(Version version) => new(new Version(version.Major, version.Minor));
 
     /// <summary>
     /// "X.Y" or "X.Y.Z" from 7.0 to 11.3; a newer version gets the newest profile and a warning

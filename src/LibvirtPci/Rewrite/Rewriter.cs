@@ -36,8 +36,8 @@ public sealed record RewriteOptions
     public int? SparePorts { get; init; }
     /// <summary>Inject or remove the io-reserve passthrough.</summary>
     public IoReserveMode IoReserve { get; init; } = IoReserveMode.Keep;
-    /// <summary>The libvirt whose choices to reproduce (default: 9.0).</summary>
-    public LibvirtProfile Libvirt { get; init; } = LibvirtProfile.Default;
+    /// <summary>The libvirt whose choices to reproduce: no default here — the caller resolves it once (the CLI: flag, .libvirt-pci.json, daemon, installed, newest).</summary>
+    public required LibvirtProfile Libvirt { get; init; }
     /// <summary>Give every NIC an ACPI index, kept in the ledger (implies <see cref="Stable"/>).</summary>
     public bool AcpiIndex { get; init; }
 }
@@ -77,12 +77,11 @@ public static class Rewriter
         return [.. addresses, .. IoSpaceBudget.Analyze(domain)?.Findings ?? []];
     }
 
-    public static RewritePlan Assign(SourceText source, RewriteOptions? options = null) =>
+    public static RewritePlan Assign(SourceText source, RewriteOptions options) =>
         Assign(DomainDefinition.Parse(source), options);
 
-    public static RewritePlan Assign(DomainDefinition domain, RewriteOptions? options = null)
+    public static RewritePlan Assign(DomainDefinition domain, RewriteOptions options)
     {
-        options ??= new RewriteOptions();
         var lint = AddressLint.Check(domain);
         var refused = lint.Where(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)).ToList();
         if (refused.Count > 0) throw new InputException(domain.Name, refused); // every one, in line order

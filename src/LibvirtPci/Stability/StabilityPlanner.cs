@@ -14,9 +14,8 @@ public sealed record StableAllocation(AllocationResult Result, AddressLedger Led
 /// </summary>
 public static class StabilityPlanner
 {
-    public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger storedLedger, int? sparePorts, LibvirtProfile? libvirt = null)
+    public static StableAllocation Allocate(DomainDefinition domain, QemuCapabilities caps, AddressLedger storedLedger, int? sparePorts, LibvirtProfile profile)
     {
-        var profile = libvirt ?? LibvirtProfile.Default;
         // Keys as libvirt completes the domain (a controller without index is keyed by the index it
         // gets), so that a device's key in the input is its key in the output.
         var inventory = new DomainInventory(domain, caps, profile);

@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using LibvirtPci.Addressing;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Tests.Support;
@@ -102,7 +103,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         RewritePlan once;
         try
         {
-            once = Rewriter.Assign(SourceText.FromBytes(file, File.ReadAllBytes(c.InPath)), new RewriteOptions { Caps = c.Caps });
+            once = Rewriter.Assign(SourceText.FromBytes(file, File.ReadAllBytes(c.InPath)), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Caps = c.Caps });
         }
         catch (InputException e)
         {
@@ -111,7 +112,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
             Assert.Fail($"{c.Name} was refused, so idempotence is not shown: {e}");
             return;
         }
-        var twice = Rewriter.Assign(SourceText.FromString(file, once.Text), new RewriteOptions { Caps = c.Caps });
+        var twice = Rewriter.Assign(SourceText.FromString(file, once.Text), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Caps = c.Caps });
         if (twice.Changed) Assert.Fail(Support.TextDiff.Unified(once.Text, twice.Text));
     }
 

@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using System.Text.Json;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Tests.Support;
@@ -13,7 +14,7 @@ public sealed class TopologyFormatTests
     public static IEnumerable<object[]> Pictures() => [["q35-web"], ["pc-windows-q35"]];
 
     private static string Domain(string name, TempDir dir) => name == "q35-web"
-        ? dir.File("q35-web.xml", Rewriter.Assign(SourceText.FromBytes("q35-web.xml", File.ReadAllBytes(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")))).Bytes)
+        ? dir.File("q35-web.xml", Rewriter.Assign(SourceText.FromBytes("q35-web.xml", File.ReadAllBytes(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"))), ToolTarget.Options).Bytes)
         : dir.File("pc-windows-q35.xml", File.ReadAllBytes(Path.Combine(Paths.Fixtures, "convert", "pc-windows.q35.approved.xml")));
 
     [Theory]

@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using LibvirtPci.Tests.Support;
 
 namespace LibvirtPci.Tests.Cli;
@@ -28,7 +29,7 @@ public sealed class CorpusCliTests
         using var dir = new TempDir();
         dir.CopyFixture("examples/q35-web.xml", "vms/web.xml");
         dir.CopyFixture("bad/not-a-domain.xml", "vms/network.xml");
-        var done = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromBytes("x", File.ReadAllBytes(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"))));
+        var done = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromBytes("x", File.ReadAllBytes(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml"))), ToolTarget.Options);
         dir.File("vms/done.xml", done.Bytes);
         var r = Support.Cli.Run("--check", Path.Combine(dir.Path, "vms"));
         Assert.Equal(1, r.ExitCode);

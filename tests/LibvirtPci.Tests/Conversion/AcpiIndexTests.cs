@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using System.Text;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Tests.Support;
@@ -29,15 +30,15 @@ public sealed class AcpiIndexTests
         Assert.Equal(new Dictionary<string, string> { ["interface/52:54:00:00:00:01"] = "1", ["interface/52:54:00:00:00:02"] = "2" }, Indexes(first));
         Assert.Contains("<pci:acpi key='interface/52:54:00:00:00:01' index='1'/>", first);
         // a plain run (no flag) on a domain whose ledger holds indexes changes nothing
-        Assert.False(Rewriter.Assign(SourceText.FromString("n.xml", first)).Changed);
+        Assert.False(Rewriter.Assign(SourceText.FromString("n.xml", first), ToolTarget.Options).Changed);
 
         // NIC 1 removed, NIC 3 added: 3 does not get 1's index
         var without1 = DomainEdit.Remove(first, "interface/52:54:00:00:00:01");
-        var with3 = Rewriter.Assign(SourceText.FromString("n.xml", without1.Replace("</devices>", Nic3 + "\n  </devices>", StringComparison.Ordinal))).Text;
+        var with3 = Rewriter.Assign(SourceText.FromString("n.xml", without1.Replace("</devices>", Nic3 + "\n  </devices>", StringComparison.Ordinal)), ToolTarget.Options).Text;
         Assert.Equal("3", Indexes(with3)["interface/52:54:00:00:00:03"]);
         Assert.Equal("2", Indexes(with3)["interface/52:54:00:00:00:02"]);
         // NIC 1 comes back, without its <acpi>: it gets 1 again
-        var back = Rewriter.Assign(SourceText.FromString("n.xml", with3.Replace("</devices>", Nic1 + "\n  </devices>", StringComparison.Ordinal))).Text;
+        var back = Rewriter.Assign(SourceText.FromString("n.xml", with3.Replace("</devices>", Nic1 + "\n  </devices>", StringComparison.Ordinal)), ToolTarget.Options).Text;
         Assert.Equal("1", Indexes(back)["interface/52:54:00:00:00:01"]);
     }
 

@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using LibvirtPci.Addressing;
 using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
@@ -29,7 +30,7 @@ public sealed class ConvertedBootTests(ITestOutputHelper output)
         Require.Available(File.Exists("/usr/share/OVMF/OVMF_CODE_4M.fd") && Directory.GetFiles("/boot", "vmlinuz-*").Length > 0 && File.Exists("/bin/busybox")
             ? null : "the boot probe needs ovmf, a kernel in /boot and busybox-static");
         var pcPath = Path.Combine(Paths.Fixtures, "convert", "pc-windows.xml");
-        var plan = Q35Conversion.Convert(DomainDefinition.Parse(SourceText.FromBytes(pcPath, File.ReadAllBytes(pcPath))), new RewriteOptions { AcpiIndex = true });
+        var plan = Q35Conversion.Convert(DomainDefinition.Parse(SourceText.FromBytes(pcPath, File.ReadAllBytes(pcPath))), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, AcpiIndex = true });
         using var dir = new TempDir();
         var file = dir.File("q35.xml", plan.Bytes);
         var probe = Proc.Run("bash", [Path.Combine(Paths.Tools, "libvirt-boot-probe.sh"), file, firmware]);

@@ -200,7 +200,7 @@ public sealed class DomainXmlModuleTests(ITestOutputHelper output)
         {
             if (file.EndsWith("network.xml", StringComparison.Ordinal)) { Assert.Equal(bytes, File.ReadAllBytes(file)); continue; }
             Assert.NotEqual(bytes, File.ReadAllBytes(file));
-            var plan = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromBytes(file, bytes), new() { Stable = true });
+            var plan = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromBytes(file, bytes), new() { Libvirt = ToolTarget.Libvirt90, Stable = true });
             Assert.Equal(plan.Bytes, File.ReadAllBytes(file));
         }
         var devices = apply.Result(Task)["files"]!.AsArray().Where(f => f!["devices"] is not null).SelectMany(f => f!["devices"]!.AsArray()).ToList();

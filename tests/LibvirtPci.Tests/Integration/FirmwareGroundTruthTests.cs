@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -86,7 +87,7 @@ public sealed class FirmwareGroundTruthTests(ITestOutputHelper output)
     public static IoSpaceAnalysis Predict(Scenario s)
     {
         var xml = DomainXml(s);
-        var plan = Rewriter.Assign(SourceText.FromString("probe.xml", xml), new RewriteOptions { IoReserve = s.IoReserveOff ? IoReserveMode.Off : IoReserveMode.Keep });
+        var plan = Rewriter.Assign(SourceText.FromString("probe.xml", xml), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, IoReserve = s.IoReserveOff ? IoReserveMode.Off : IoReserveMode.Keep });
         return IoSpaceBudget.Analyze(global::LibvirtPci.Domain.DomainDefinition.Parse(SourceText.FromString("probe.xml", plan.Text)))!;
     }
 

@@ -97,12 +97,12 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
         for (int seed = 101; seed <= 110; seed++)
         {
             var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc"));
-            var ours = Rewriter.Assign(SourceText.FromString($"gen-{seed}.xml", xml), new RewriteOptions { Stable = true });
+            var ours = Rewriter.Assign(SourceText.FromString($"gen-{seed}.xml", xml), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = true });
             Assert.NotNull(ours.Ledger);
             var dumped = Sandbox.Define(ours.Text, validate: true);
             Assert.True(dumped.ExitCode == 0, $"seed {seed}: {dumped.Stderr}");
             Assert.Contains("urn:libvirt-pci:ledger:1", dumped.Stdout);
-            var again = Rewriter.Assign(SourceText.FromString($"dump-{seed}.xml", dumped.Stdout));
+            var again = Rewriter.Assign(SourceText.FromString($"dump-{seed}.xml", dumped.Stdout), ToolTarget.Options);
             Assert.True(again.Ledger!.SameAs(ours.Ledger), $"seed {seed}: the ledger changed through libvirt");
             Assert.False(again.Changed, $"seed {seed}: re-assigning libvirt's dump changed it:\n" + TextDiff.Unified(dumped.Stdout, again.Text));
         }
@@ -121,7 +121,7 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
         var failures = new List<string>();
         foreach (var (input, approved) in pairs)
         {
-            var expected = input == approved ? Rewriter.Assign(SourceText.FromBytes(input, File.ReadAllBytes(input))).Text : File.ReadAllText(approved);
+            var expected = input == approved ? Rewriter.Assign(SourceText.FromBytes(input, File.ReadAllBytes(input)), ToolTarget.Options).Text : File.ReadAllText(approved);
             // No /dev/kvm in the sandbox: libvirt refuses type='kvm' at define.
             var r = Sandbox.Define(File.ReadAllText(input).Replace("type='kvm'", "type='qemu'", StringComparison.Ordinal).Replace("type=\"kvm\"", "type=\"qemu\"", StringComparison.Ordinal));
             if (r.ExitCode != 0)
@@ -163,7 +163,7 @@ public sealed class LibvirtOracleTests(ITestOutputHelper output)
     {
         Sandbox.Require();
         var xml = DomainGenerator.Big(devices, machine);
-        var ours = Rewriter.Assign(SourceText.FromString("big.xml", xml)).Text;
+        var ours = Rewriter.Assign(SourceText.FromString("big.xml", xml), ToolTarget.Options).Text;
         var theirs = Sandbox.Define(xml);
         Assert.True(theirs.ExitCode == 0, theirs.Stderr);
         var expected = PciSnapshot.Of("libvirt", theirs.Stdout);

@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using LibvirtPci.Domain;
 using LibvirtPci.Limits;
 using LibvirtPci.Passthrough;
@@ -18,7 +19,7 @@ public sealed class IoReserveTests
     private static IoReserveMode Mode(string m) => m == "off" ? IoReserveMode.Off : IoReserveMode.PerPort;
 
     private static RewritePlan Run(byte[] bytes, IoReserveMode mode) =>
-        Rewriter.Assign(SourceText.FromBytes("io.xml", bytes), new RewriteOptions { IoReserve = mode });
+        Rewriter.Assign(SourceText.FromBytes("io.xml", bytes), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, IoReserve = mode });
 
     private static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(Paths.Fixtures, "ioreserve", name + ".in.xml"));
 
@@ -88,7 +89,7 @@ public sealed class IoReserveTests
     [Fact]
     public void On_pc_nothing_is_injected()
     {
-        var pc = Rewriter.Assign(SourceText.FromString("pc.xml", DomainEdit.DomainXml("pc", DomainEdit.Nic("52:54:00:00:00:01"))), new RewriteOptions { IoReserve = IoReserveMode.Off });
+        var pc = Rewriter.Assign(SourceText.FromString("pc.xml", DomainEdit.DomainXml("pc", DomainEdit.Nic("52:54:00:00:00:01"))), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, IoReserve = IoReserveMode.Off });
         Assert.DoesNotContain("qemu:", pc.Text);
         Assert.Contains(pc.Findings, f => f.Code == "LP610");
     }
@@ -96,8 +97,8 @@ public sealed class IoReserveTests
     [Fact]
     public void Per_port_aliases_do_not_change_the_ledger()
     {
-        var stable = Rewriter.Assign(SourceText.FromBytes("io.xml", Fixture("q35-plain")), new RewriteOptions { Stable = true });
-        var perPort = Rewriter.Assign(SourceText.FromBytes("io.xml", stable.Bytes), new RewriteOptions { IoReserve = IoReserveMode.PerPort });
+        var stable = Rewriter.Assign(SourceText.FromBytes("io.xml", Fixture("q35-plain")), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = true });
+        var perPort = Rewriter.Assign(SourceText.FromBytes("io.xml", stable.Bytes), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, IoReserve = IoReserveMode.PerPort });
         Assert.Contains("ua-pci-rp", perPort.Text);
         Assert.True(perPort.Ledger!.SameAs(stable.Ledger));
     }

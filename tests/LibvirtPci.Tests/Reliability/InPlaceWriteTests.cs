@@ -24,7 +24,7 @@ public sealed class InPlaceWriteTests
     {
         using var dir = new TempDir();
         var old = Encoding.UTF8.GetBytes(DomainGenerator.Big(3000, "pc"));
-        var expected = Rewriter.Assign(SourceText.FromBytes("big.xml", old)).Bytes;
+        var expected = Rewriter.Assign(SourceText.FromBytes("big.xml", old), ToolTarget.Options).Bytes;
         var path = dir.File("big.xml", old);
         // How long one uninterrupted run takes on this machine, so the kills spread over all of it.
         var timer = Stopwatch.StartNew();
@@ -73,7 +73,7 @@ public sealed class InPlaceWriteTests
             // Each writer either landed its change or refused with LP104: never silently lost.
             if (!hasLedger) Assert.True(a.ExitCode == 2 && errA.Contains("LP104", StringComparison.Ordinal), $"round {i}: --stable's update was lost (exit {a.ExitCode}: {errA})");
             if (!hasIoReserve) Assert.True(b.ExitCode == 2 && errB.Contains("LP104", StringComparison.Ordinal), $"round {i}: --io-reserve's update was lost (exit {b.ExitCode}: {errB})");
-            Assert.False(Rewriter.Assign(SourceText.FromString("vm.xml", final)).Changed, $"round {i}: the result is not complete");
+            Assert.False(Rewriter.Assign(SourceText.FromString("vm.xml", final), ToolTarget.Options).Changed, $"round {i}: the result is not complete");
         }
     }
 

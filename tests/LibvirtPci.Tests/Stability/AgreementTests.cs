@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
@@ -43,7 +44,7 @@ public sealed class AgreementTests
         var plan = Plan(xml, stable: false);
         Assert.DoesNotContain(plan.Findings, f => f.Severity == Severity.Error);
         Assert.False(Plan(plan.Text, stable: false).Changed);
-        var lint = Rewriter.Lint(Parse(plan.Text), new RewriteOptions());
+        var lint = Rewriter.Lint(Parse(plan.Text), new RewriteOptions() { Libvirt = ToolTarget.Libvirt90 });
         Assert.DoesNotContain(lint, f => f.Severity == Severity.Error);
     }
 
@@ -66,11 +67,11 @@ public sealed class AgreementTests
     {
         var xml = DomainXml("q35", "<interface type='network'>\n\t<source network='default'/>\n\t<model type='virtio'/>\n</interface>", Disk("vda"))
             .Replace("  <devices>", "  <features><acpi/></features>\n  <devices>", StringComparison.Ordinal);
-        var ours = Rewriter.Assign(SourceText.FromString("t.xml", xml), new RewriteOptions { Stable = true, AcpiIndex = true }).Text;
+        var ours = Rewriter.Assign(SourceText.FromString("t.xml", xml), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = true, AcpiIndex = true }).Text;
         Assert.Contains("key='interface/virtio#0'", ours);
         // libvirt stores it with a MAC of its own
         var stored = ours.Replace("<source network='default'/>", "<mac address='52:54:00:aa:bb:cc'/>\n      <source network='default'/>", StringComparison.Ordinal);
-        var again = Rewriter.Assign(SourceText.FromString("t.xml", stored), new RewriteOptions { Stable = true, AcpiIndex = true });
+        var again = Rewriter.Assign(SourceText.FromString("t.xml", stored), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = true, AcpiIndex = true });
         Assert.False(again.Changed, TextDiff.Unified(stored, again.Text));
         Assert.DoesNotContain(again.Findings, f => f.Severity >= Severity.Warning);
     }

@@ -25,7 +25,7 @@ public sealed class ProfileStabilityTests
         for (int seed = 1; seed <= 24; seed++)
         {
             var xml = new DomainGenerator(seed).Generate(new DomainGenerator.Options(Machine: seed % 2 == 0 ? "q35" : "pc"));
-            var first = Rewriter.Assign(SourceText.FromString("d.xml", xml), new RewriteOptions { Stable = true }).Text; // addressed under 9.0
+            var first = Rewriter.Assign(SourceText.FromString("d.xml", xml), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = true }).Text; // addressed under 9.0
             var before = PciFacts.Of(first);
             var nic = $"<interface type='network'><mac address='52:54:00:ee:00:{seed:x2}'/><source network='default'/><model type='virtio'/></interface>\n  </devices>";
             var edited = first.Replace("</devices>", nic, StringComparison.Ordinal);

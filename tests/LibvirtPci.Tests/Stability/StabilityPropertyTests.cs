@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using CsCheck;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
@@ -35,7 +36,7 @@ public sealed class StabilityPropertyTests
             : DomainXml("pc", Nic("52:54:00:00:00:01"), Disk("vda"));
         // With ACPI indexes on: the ledger then gives every NIC one on every run.
         start = start.Replace("  <devices>", "  <features><acpi/></features>\n  <devices>", StringComparison.Ordinal);
-        var xml = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromString("test.xml", start), new global::LibvirtPci.Rewrite.RewriteOptions { Stable = true, AcpiIndex = true }).Text;
+        var xml = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromString("test.xml", start), new global::LibvirtPci.Rewrite.RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = true, AcpiIndex = true }).Text;
         var indexOwners = new Dictionary<int, string>();
         var removed = new List<string>();
         int serial = 2;
@@ -154,7 +155,7 @@ public sealed class StabilityPropertyTests
         var el = global::LibvirtPci.Stability.AddressLedger.FindInMetadata(domain)!;
         var ledgerText = xml[el.Start..el.End];
         var hidden = Add(xml.Remove(el.Start, el.End - el.Start).Insert(el.Start, "<!--ledger-->"), device);
-        var libvirt = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromString("foreign.xml", hidden)).Text;
+        var libvirt = global::LibvirtPci.Rewrite.Rewriter.Assign(global::LibvirtPci.Xml.SourceText.FromString("foreign.xml", hidden), ToolTarget.Options).Text;
         return libvirt.Replace("<!--ledger-->", ledgerText, StringComparison.Ordinal);
     }
 

@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
@@ -11,7 +12,7 @@ public static class DomainEdit
     public static DomainDefinition Parse(string xml) => DomainDefinition.Parse(SourceText.FromString("test.xml", xml));
 
     public static RewritePlan Plan(string xml, bool stable = true, int? spare = null) =>
-        Rewriter.Assign(SourceText.FromString("test.xml", xml), new RewriteOptions { Stable = stable, SparePorts = spare });
+        Rewriter.Assign(SourceText.FromString("test.xml", xml), new RewriteOptions { Libvirt = ToolTarget.Libvirt90, Stable = stable, SparePorts = spare });
 
     public static string Assign(string xml, bool stable = true, int? spare = null) => Plan(xml, stable, spare).Text;
 

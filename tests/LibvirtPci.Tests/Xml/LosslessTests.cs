@@ -1,3 +1,4 @@
+using LibvirtPci.Tools;
 using System.Text;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
@@ -31,7 +32,7 @@ public sealed class LosslessTests
     public void Rewrite_matches_the_approved_snapshot(string file)
     {
         var input = Path.Combine(Paths.Fixtures, "rewrite", file);
-        var plan = Rewriter.Assign(SourceText.FromBytes(file, File.ReadAllBytes(input)));
+        var plan = Rewriter.Assign(SourceText.FromBytes(file, File.ReadAllBytes(input)), ToolTarget.Options);
         Approvals.Verify(input.Replace(".in.xml", ".approved.xml", StringComparison.Ordinal), plan.Bytes);
     }
 
@@ -41,7 +42,7 @@ public sealed class LosslessTests
     {
         var bytes = File.ReadAllBytes(Path.Combine(Paths.Fixtures, "rewrite", file));
         var source = SourceText.FromBytes(file, bytes);
-        var plan = Rewriter.Assign(source);
+        var plan = Rewriter.Assign(source, ToolTarget.Options);
         Assert.True(plan.Changed);
         var text = source.Text;
         if (!text.Contains("<address type='pci'/>", StringComparison.Ordinal) && !text.Contains("<address type='pci' ", StringComparison.Ordinal))
@@ -53,7 +54,7 @@ public sealed class LosslessTests
         char quote = text.Contains("type=\"", StringComparison.Ordinal) ? '"' : '\'';
         Assert.Contains($"<address type={quote}pci{quote}", plan.Text);
         // And the result is complete: a second run changes nothing.
-        Assert.False(Rewriter.Assign(SourceText.FromString(file, plan.Text, source.HasBom)).Changed);
+        Assert.False(Rewriter.Assign(SourceText.FromString(file, plan.Text, source.HasBom), ToolTarget.Options).Changed);
     }
 
     private static bool IsSubsequence(string small, string big)

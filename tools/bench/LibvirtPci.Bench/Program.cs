@@ -33,14 +33,14 @@ if (args.FirstOrDefault() == "batch")
             Time("parse", () => doc = XmlSpanParser.Parse(src));
             Time("model", () => dom = DomainDefinition.FromDocument(doc));
             Time("lint", () => AddressLint.Check(dom));
-            Time("allocate", () => LibvirtAllocator.Assign(dom));
+            Time("allocate", () => LibvirtAllocator.Assign(dom, global::LibvirtPci.Addressing.QemuCapabilities.Latest, ToolTarget.Policy));
             Time("io-budget", () => LibvirtPci.Limits.IoSpaceBudget.Analyze(dom));
-            Time("rewrite(all)", () => Rewriter.Assign(dom));
+            Time("rewrite(all)", () => Rewriter.Assign(dom, ToolTarget.Options));
         }
     }
     long before = GC.GetAllocatedBytesForCurrentThread();
     int gcs = GC.CollectionCount(0);
-    foreach (var (name, bytes) in files) Rewriter.Assign(SourceText.FromBytes(name, bytes));
+    foreach (var (name, bytes) in files) Rewriter.Assign(SourceText.FromBytes(name, bytes), ToolTarget.Options);
     Console.WriteLine($"{files.Count} files, one thread: " + string.Join(", ", totals.Select(kv => $"{kv.Key} {kv.Value:F0} ms/{allocated[kv.Key] / 1024.0 / files.Count:F0} KB"))
         + $"; assign allocates {(GC.GetAllocatedBytesForCurrentThread() - before) / 1024.0 / files.Count:F0} KB per file, {GC.CollectionCount(0) - gcs} gen0 GCs per 1000 files");
     return 0;
@@ -54,7 +54,7 @@ if (args.FirstOrDefault() == "allocs")
         : Directory.GetFiles(args[1], "*.xml").Select(f => SourceText.FromBytes(f, File.ReadAllBytes(f))).ToList();
     var domains = sources.Select(s => DomainDefinition.Parse(s)).ToList();
     using var listener = new AllocationListener();
-    foreach (var d in domains) Rewriter.Assign(d);
+    foreach (var d in domains) Rewriter.Assign(d, ToolTarget.Options);
     foreach (var (type, kb) in listener.ByType.OrderByDescending(kv => kv.Value).Take(25))
         Console.WriteLine($"{kb / sources.Count,8:F1} KB/file  {type}");
     return 0;
@@ -65,7 +65,7 @@ if (args.FirstOrDefault() == "rewrite")
 {
     var domain = DomainDefinition.Parse(SourceText.FromString("big.xml", DomainGenerator.Big(int.Parse(args[1]), "pc")));
     var sw = Stopwatch.StartNew();
-    for (int round = 0; round < int.Parse(args[2]); round++) Rewriter.Assign(domain);
+    for (int round = 0; round < int.Parse(args[2]); round++) Rewriter.Assign(domain, ToolTarget.Options);
     Console.WriteLine($"{sw.Elapsed.TotalMilliseconds / int.Parse(args[2]):F1} ms per rewrite");
     return 0;
 }
@@ -91,7 +91,7 @@ if (args.FirstOrDefault() == "quick")
     foreach (var n in sizes)
     {
         var source = SourceText.FromString($"big{n}.xml", DomainGenerator.Big(n, "pc"));
-        Rewriter.Assign(source); // warm up
+        Rewriter.Assign(source, ToolTarget.Options); // warm up
         // Many runs back to back, as a batch would: the mean carries each run's share of the
         // collections (a 500-device run alone never triggers one, a 5,000-device run always does);
         // the median is shown beside it.
@@ -103,7 +103,7 @@ if (args.FirstOrDefault() == "quick")
         for (int i = 0; i < count; i++)
         {
             var sw = Stopwatch.StartNew();
-            Rewriter.Assign(source);
+            Rewriter.Assign(source, ToolTarget.Options);
             runs.Add(sw.Elapsed.TotalMilliseconds);
         }
         double best = total.Elapsed.TotalMilliseconds / count, median = runs.Order().ElementAt(count / 2);
@@ -135,9 +135,9 @@ if (args.FirstOrDefault() == "quick")
         }
         var doc = Phase("parse", () => XmlSpanParser.Parse(source));
         var domain = Phase("model", () => DomainDefinition.FromDocument(doc));
-        Phase("allocate", () => LibvirtAllocator.Assign(domain));
+        Phase("allocate", () => LibvirtAllocator.Assign(domain, global::LibvirtPci.Addressing.QemuCapabilities.Latest, ToolTarget.Policy));
         Phase("lint", () => AddressLint.Check(domain));
-        var plan = Phase("rewrite", () => Rewriter.Assign(domain));
+        var plan = Phase("rewrite", () => Rewriter.Assign(domain, ToolTarget.Options));
         Phase("reparse", () => DomainDefinition.Parse(SourceText.FromString("x", plan.Text)));
         Console.WriteLine($"phases at {n} devices (best of 7, after a full GC): " + string.Join(", ", phases));
     }
@@ -170,8 +170,8 @@ public class AssignBenchmarks
     }
 
     [Benchmark] public XmlSpanDocument Parse() => XmlSpanParser.Parse(_source);
-    [Benchmark] public AllocationResult Allocate() => LibvirtAllocator.Assign(_domain);
-    [Benchmark] public RewritePlan Rewrite() => Rewriter.Assign(_source);
+    [Benchmark] public AllocationResult Allocate() => LibvirtAllocator.Assign(_domain, global::LibvirtPci.Addressing.QemuCapabilities.Latest, ToolTarget.Policy);
+    [Benchmark] public RewritePlan Rewrite() => Rewriter.Assign(_source, ToolTarget.Options);
 }
 
 /// <summary>Samples of GC allocations (one event per ~100 KB), summed by type.</summary>
