@@ -8,7 +8,7 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
-/// <summary>Conventional exit codes (DESIGN.md).</summary>
+/// <summary>Conventional exit codes (README, "Exit codes").</summary>
 public static class ExitCode
 {
     public const int Ok = 0;

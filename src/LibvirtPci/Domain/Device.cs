@@ -23,7 +23,7 @@ public sealed class Device
     /// <summary>Element name: interface, disk, controller, hostdev, video, ...</summary>
     public string Kind => Element.Name;
     public required DeviceAddress Address { get; init; }
-    /// <summary>Identity that survives reordering (see DESIGN.md "Device identity").</summary>
+    /// <summary>Identity that survives reordering (docs/architecture.md, "Identity keys").</summary>
     public required string Key { get; init; }
     /// <summary>Position among devices of the same kind, in document order.</summary>
     public required int Ordinal { get; init; }

@@ -44,7 +44,7 @@ public readonly record struct ControllerKey(string Type, string Index, string? U
 }
 
 /// <summary>
-/// Identity keys (DESIGN.md): what makes "the same device" across edits and reordering.
+/// Identity keys (docs/architecture.md): what makes "the same device" across edits and reordering.
 /// interface → MAC; disk → target dev; hostdev → source address; controller → type+index;
 /// a user alias (ua-*) wins over everything; singletons → element + model + ordinal.
 /// One rule for the span tree (<see cref="SpanElement"/>) and System.Xml.Linq (<see cref="LinqElement"/>).

@@ -14,7 +14,7 @@ namespace LibvirtPci.Stability;
 public sealed record LedgerEntry(string Key, PciAddress Address, bool Released, string? TakenBy = null);
 
 /// <summary>
-/// The stability record (DESIGN.md): which device had which PCI address, and which addresses
+/// The stability record (docs/architecture.md, "The ledger"): which device had which PCI address, and which addresses
 /// were released by removed devices. Lives in the domain's &lt;metadata&gt; under our namespace
 /// (libvirt keeps foreign metadata through define/dumpxml) or in a sidecar file.
 /// </summary>
