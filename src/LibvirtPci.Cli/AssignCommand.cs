@@ -142,9 +142,12 @@ internal static class AssignCommand
                 return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
             // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
             var project = ProjectSettings.ForInput(path, s.Projects, s.StdinName);
-            var (libvirt, from) = LibvirtChoice.Resolve(s.Cli.Libvirt, project);
+            var choice = LibvirtChoice.Resolve(s.Cli.Libvirt, project);
+            var (libvirt, from) = choice;
             if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
                 err.Add($"{project.File}: warning LP003: {LibvirtProfile.NewerThanKnown("the libvirt it names")}");
+            else if (choice.NewerThanKnown) // never a silent guess: the installed libvirt is newer than any profile
+                err.Add($"{name}: warning LP003: libvirt {libvirt}'s choices (from {from})");
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
             var options = new RewriteOptions
             {

@@ -5,6 +5,9 @@ namespace LibvirtPci.Cli;
 /// <summary>A libvirt profile and where the choice came from (said by --explain, --json, tree and lint).</summary>
 public sealed record LibvirtChoice(LibvirtProfile Profile, string From)
 {
+    /// <summary>The libvirt found (installed, or the daemon's) is newer than the newest known: the newest profile stands in, and the CLI says so on stderr.</summary>
+    public bool NewerThanKnown { get; init; }
+
     /// <summary>
     /// First match wins: <paramref name="flag"/> (--libvirt-version); the repository's
     /// .libvirt-pci.json; <paramref name="daemon"/> (migrate: what `virsh version` said); the libvirt
@@ -46,7 +49,7 @@ public sealed record LibvirtChoice(LibvirtProfile Profile, string From)
             catch (IOException) { continue; }
             catch (UnauthorizedAccessException) { continue; }
             if (target is not null && FromSoname(target) is { } version && LibvirtProfile.Parse(version, out _, out bool newer) is { } profile)
-                return new LibvirtChoice(profile, $"the installed libvirt {version}, {Path.Combine(dir, target)}{(newer ? $"; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : "")}");
+                return new LibvirtChoice(profile, $"the installed libvirt {version}, {Path.Combine(dir, target)}{(newer ? $"; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : "")}") { NewerThanKnown = newer };
         }
         return null;
     }
@@ -69,7 +72,7 @@ public sealed record LibvirtChoice(LibvirtProfile Profile, string From)
         if (at < 0) return null;
         var version = output[(at + label.Length)..].TrimStart().Split('\n')[0].Trim();
         if (LibvirtProfile.Parse(version, out _, out bool newer) is not { } profile) return null;
-        return new(profile, $"{where}, libvirt {version}{(newer ? $"; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : "")}");
+        return new(profile, $"{where}, libvirt {version}{(newer ? $"; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : "")}") { NewerThanKnown = newer };
     }
 
     public override string ToString() => $"libvirt {Profile} (from {From})";

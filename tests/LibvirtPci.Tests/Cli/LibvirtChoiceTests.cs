@@ -35,6 +35,18 @@ public sealed class LibvirtChoiceTests
         Assert.Equal("12.4", LibvirtChoice.FromVirshVersion("Running against daemon: 12.4.0", "x")!.Profile.ToString());
     }
 
+    [Fact]
+    public void An_installed_libvirt_newer_than_every_profile_is_said_on_stderr_never_silently_guessed()
+    {
+        using var dir = new TempDir();
+        var vm = dir.CopyFixture("examples/q35-web.xml", "vms/web.xml");
+        var newer = WithLibdirs(FakeLibdir(dir, "libvirt.so.0.13002.0"), () => Support.Cli.Run("--check", vm));
+        Assert.Contains($"{vm}: warning LP003: libvirt 12.9's choices (from the installed libvirt 13.2.0, ", newer.Stderr);
+        Assert.Contains("newer than 12.9, whose choices are reproduced", newer.Stderr);
+        var known = WithLibdirs(FakeLibdir(dir, "libvirt.so.0.12009.0"), () => Support.Cli.Run("--check", vm));
+        Assert.DoesNotContain("LP003", known.Stderr);
+    }
+
     /// <summary>A library folder holding libvirt.so.0 → libvirt.so.0.VERSION, as Debian's libvirt0 package installs it.</summary>
     private static string FakeLibdir(TempDir dir, string soname)
     {
