@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 feed=${1:-out/feed}; rm -rf "$feed"
 dotnet pack src/LibvirtPci.Cli -c Release -o "$feed" -nologo -v quiet
-for rid in linux-x64 any; do
-  dotnet pack src/LibvirtPci.Cli -c Release -r "$rid" -o "$feed" -nologo -v quiet
-done
+# shellcheck disable=SC2046
+dotnet pack src/LibvirtPci.Cli -c Release -r linux-x64 $(bash tools/native-link-args.sh) -o "$feed" -nologo -v quiet
+dotnet pack src/LibvirtPci.Cli -c Release -r any -o "$feed" -nologo -v quiet
 ls "$feed"

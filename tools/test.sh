@@ -14,6 +14,7 @@ echo "== libvirt's own test corpus (fetched from Debian's source package, cached
 bash tools/fetch-libvirt-corpus.sh 7.0.0 9.0.0 11.3.0 ||
   echo "corpus not fetched: its tests skip (and fail under CI); run tools/fetch-libvirt-corpus.sh 7.0.0 9.0.0 11.3.0"
 
+rm -f out/harness.txt
 echo "== dotnet test (all)"
 dotnet test LibvirtPci.sln "$@" 2>&1 | tee -a "$log" || rc=1
 
@@ -27,6 +28,11 @@ fi
 if [ -x tools/bench/run.sh ]; then
   echo "== benchmark smoke (it runs and prints; timings are not asserted)"
   bash tools/bench/run.sh --smoke 2>&1 | tee -a "$log" || rc=1
+fi
+
+if [ -s out/harness.txt ]; then
+  echo "== the differential harness, one line per daemon"
+  cat out/harness.txt
 fi
 
 passed=$(grep -oE 'Passed:\s+[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

@@ -47,6 +47,51 @@ public sealed class PackagingTests
         }
     }
 
+    /// <summary>
+    /// The binary tools/publish-native.sh makes (what the release and the Ansible role ship) runs on
+    /// the oldest host the tool supports: linked against Debian 11's glibc (tools/make-sysroot.sh), it
+    /// names no glibc symbol newer than 2.29, and inside the Debian 11 and Debian 13 chroots it gives
+    /// the same answers, byte for byte, as on this host.
+    /// </summary>
+    [SkippableFact]
+    public void The_published_binary_needs_no_glibc_newer_than_2_29_and_runs_on_debian_11_and_13()
+    {
+        string[] suites = ["bullseye", "trixie"];
+        foreach (var suite in suites)
+            Support.Require.Available(File.Exists($"/var/tmp/libvirt-pci-{suite}/root/usr/sbin/libvirtd") && Environment.UserName == "root"
+                ? null : $"the {suite} chroot is not made, or not root (bash tools/libvirt-sandbox.sh --debian {suite} make)");
+        using var dir = new TempDir();
+        var publish = Run("bash", null, "tools/publish-native.sh", Path.Combine(dir.Path, "native"));
+        Assert.True(publish.Code == 0, publish.Out + publish.Err);
+        var exe = Path.Combine(Paths.RepoRoot, publish.Out.Trim().Split('\n')[^1]);
+        var symbols = Run("objdump", null, "-T", exe);
+        Assert.Equal(0, symbols.Code);
+        var versions = System.Text.RegularExpressions.Regex.Matches(symbols.Out, @"GLIBC_2\.(\d+)").Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.NotEmpty(versions);
+        Assert.True(versions.Max() <= 29, $"the binary needs GLIBC_2.{versions.Max()}: {publish.Err}");
+
+        var inputs = Directory.GetFiles(Path.Combine(Paths.Fixtures, "rewrite"), "*.in.xml").Append(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")).ToList();
+        var names = inputs.Select(i => Path.GetFileName(i)).ToList();
+        var local = Directory.CreateDirectory(Path.Combine(dir.Path, "inputs")).FullName;
+        foreach (var input in inputs) File.Copy(input, Path.Combine(local, Path.GetFileName(input)));
+        var here = Run(exe, local, ["--json", "--libvirt-version", "7.0", .. names]);
+        foreach (var suite in suites)
+        {
+            var root = $"/var/tmp/libvirt-pci-{suite}/root";
+            var work = Path.Combine(root, "tmp", "libvirt-pci-binary-test");
+            Directory.CreateDirectory(work);
+            try
+            {
+                File.Copy(exe, Path.Combine(work, "libvirt-pci"), overwrite: true);
+                foreach (var input in inputs) File.Copy(input, Path.Combine(work, Path.GetFileName(input)), overwrite: true);
+                var there = Run("chroot", null, root, "sh", "-c", "cd /tmp/libvirt-pci-binary-test && ./libvirt-pci --json --libvirt-version 7.0 " + string.Join(" ", names));
+                Assert.True(there.Code == here.Code, $"{suite}: exit {there.Code}, here {here.Code}: {there.Err}");
+                Assert.Equal(here.Out, there.Out);
+            }
+            finally { Directory.Delete(work, recursive: true); }
+        }
+    }
+
     [Fact]
     public void Publish_gives_a_native_executable_named_libvirt_pci()
     {
