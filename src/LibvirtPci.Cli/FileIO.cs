@@ -30,6 +30,15 @@ public static class FileIO
             }
             return new InputFile("<stdin>", null, ms.ToArray());
         }
+        if (Directory.Exists(path))
+        {
+            try { Directory.EnumerateFileSystemEntries(path).Any(); }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                throw new InputException(path, "LP102", "permission denied: the folder cannot be listed, so the domain XML in it is not checked");
+            }
+            throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
+        }
         try
         {
             // One open, one fstat, one read: no share lock (readers never block writers here;
@@ -74,17 +83,39 @@ public static class FileIO
     /// Found marks files found by walking a directory: those are skipped, not refused, when
     /// they are not domain XML.
     /// </summary>
+    /// A folder that cannot be listed is returned as it is, in its place: reading it reports LP102,
+    /// and the files beside it are still checked.
     public static IEnumerable<(string Path, bool Found)> Expand(IEnumerable<string> args)
     {
         foreach (var a in args)
         {
             if (a != "-" && Directory.Exists(a))
             {
-                foreach (var f in Directory.EnumerateFiles(a, "*.xml", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal))
+                var found = new List<string>();
+                Walk(a, found);
+                foreach (var f in found.OrderBy(f => f, StringComparer.Ordinal))
                     yield return (f, true);
             }
             else yield return (a, false);
         }
+    }
+
+    private static void Walk(string dir, List<string> found)
+    {
+        string[] files, dirs;
+        try
+        {
+            files = Directory.GetFiles(dir, "*.xml");
+            dirs = Directory.GetDirectories(dir);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            found.Add(dir);
+            return;
+        }
+        found.AddRange(files);
+        foreach (var d in dirs)
+            if ((File.GetAttributes(d) & FileAttributes.ReparsePoint) == 0) Walk(d, found); // no symlinked folders: no cycles
     }
 
     /// <summary>
@@ -102,7 +133,11 @@ public static class FileIO
         RemoveStaleTemporaries(dir, name);
         try
         {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            // Created with the file's own mode (less what the umask takes; set again below): a 0600
+            // domain (VNC passwords, secrets' usage) is never readable by others, not even while written.
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (mode is { } cm && !OperatingSystem.IsWindows()) create.UnixCreateMode = cm;
+            using (var fs = new FileStream(temp, create))
             {
                 fs.Write(content);
                 fs.Flush(flushToDisk: true);
@@ -134,6 +169,25 @@ public static class FileIO
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Writes a file only its owner can read, in a folder created for the owner alone when it does
+    /// not exist (backups: domain XML can hold VNC/SPICE passwords and secrets' usage), with those
+    /// modes from creation on, never widened afterwards.
+    /// </summary>
+    public static void WritePrivate(string path, byte[] content)
+    {
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(path, content);
+            return;
+        }
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+        file.Write(content);
     }
 
     /// <summary>

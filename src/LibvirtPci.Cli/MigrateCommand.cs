@@ -162,9 +162,18 @@ internal static class MigrateCommand
             return ExitCode.ChangesNeeded;
         }
 
-        Directory.CreateDirectory(backupDir);
         var backup = Path.Combine(backupDir, $"{name}.xml");
-        File.WriteAllBytes(backup, dump.Stdout);
+        try
+        {
+            FileIO.WritePrivate(backup, dump.Stdout);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var why = $"LP105: cannot write the backup {backup} ({e.Message}); nothing defined";
+            ctx.Err.WriteLine($"{prefix} error {why}");
+            report?.Domain(name, "failed", plan.Findings, error: why);
+            return ExitCode.InvalidInput;
+        }
         // migrate runs as root: the XML handed to virsh goes into a folder only we can enter
         // (mkdtemp, mode 0700), created afresh, never to a predictable name under /tmp.
         var privateDir = Directory.CreateTempSubdirectory("libvirt-pci-migrate-");

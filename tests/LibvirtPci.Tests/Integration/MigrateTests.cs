@@ -63,6 +63,8 @@ public sealed class MigrateTests(ITestOutputHelper output)
             {
                 var now = Run("virsh", "-q", "-c", uri, "dumpxml", "--inactive", n).Out;
                 Assert.True(File.Exists(Path.Combine(backups, n + ".xml")), $"no backup of {n}");
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(backups, n + ".xml"))); // secrets stay private
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(backups));
                 Assert.Equal(before[n], File.ReadAllText(Path.Combine(backups, n + ".xml")));
                 if (n == "refuse-me")
                 {

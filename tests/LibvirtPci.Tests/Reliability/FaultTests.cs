@@ -1,0 +1,63 @@
+using LibvirtPci.Tests.Support;
+
+namespace LibvirtPci.Tests.Reliability;
+
+/// <summary>
+/// Faults are messages with a code, never stack traces, and one bad folder never stops the files
+/// beside it. Run as root without capabilities (setpriv drops them, so permission bits apply as
+/// they do to any user), through the real binary.
+/// </summary>
+[Trait("Category", "Cli")]
+public sealed class FaultTests
+{
+    private static string Binary => Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+
+    private static Proc.Result AsUnprivileged(params string[] args) =>
+        Proc.Run("setpriv", ["--bounding-set=-all", "--inh-caps=-all", Binary, .. args]);
+
+    [SkippableFact]
+    public void An_unreadable_folder_is_reported_and_the_readable_files_beside_it_are_still_checked()
+    {
+        Support.Require.Available(File.Exists("/usr/bin/setpriv") && Environment.UserName == "root" ? null : "needs root and setpriv (util-linux) to drop capabilities");
+        using var dir = new TempDir();
+        var open = dir.CopyFixture("examples/q35-web.xml", "vms/open/a.xml");
+        dir.CopyFixture("examples/q35-web.xml", "vms/locked/b.xml");
+        var locked = Path.Combine(dir.Path, "vms", "locked");
+        var unreadable = dir.CopyFixture("examples/q35-web.xml", "vms/unreadable.xml");
+        File.SetUnixFileMode(locked, UnixFileMode.None);
+        File.SetUnixFileMode(unreadable, UnixFileMode.None);
+        try
+        {
+            foreach (var command in new[] { new[] { "--check" }, ["lint"] })
+            {
+                var r = AsUnprivileged([.. command, Path.Combine(dir.Path, "vms")]);
+                Assert.Equal(2, r.Code);
+                Assert.DoesNotContain("Unhandled exception", r.Err);
+                Assert.DoesNotContain("   at ", r.Err);
+                Assert.Contains($"{locked}: error LP102: permission denied: the folder cannot be listed", r.Err);
+                Assert.Contains($"{unreadable}: error LP102: permission denied", r.Err);
+                if (command[0] == "--check") Assert.Contains($"{open}: would assign", r.Err); // the readable one was checked
+            }
+            var top = AsUnprivileged("--check", locked);
+            Assert.Equal(2, top.Code);
+            Assert.Contains("error LP102", top.Err);
+        }
+        finally
+        {
+            File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [SkippableFact]
+    public void An_in_place_write_keeps_a_private_file_private()
+    {
+        Support.Require.Available(OperatingSystem.IsLinux() ? null : "Unix file modes");
+        using var dir = new TempDir();
+        var vm = dir.CopyFixture("examples/q35-web.xml", "vm.xml");
+        File.SetUnixFileMode(vm, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var r = Support.Cli.Run("-i", vm);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(vm));
+        Assert.Contains("<address type='pci'", File.ReadAllText(vm));
+    }
+}
