@@ -30,15 +30,6 @@ public static class FileIO
             }
             return new InputFile("<stdin>", null, ms.ToArray());
         }
-        if (Directory.Exists(path))
-        {
-            try { Directory.EnumerateFileSystemEntries(path).Any(); }
-            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-            {
-                throw new InputException(path, "LP102", "permission denied: the folder cannot be listed, so the domain XML in it is not checked");
-            }
-            throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
-        }
         try
         {
             // One open, one fstat, one read: no share lock (readers never block writers here;
@@ -60,22 +51,29 @@ public static class FileIO
         {
             throw new InputException(path, "LP100", "no such file");
         }
-        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException && Directory.Exists(path))
         {
-            throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
+            throw NotAFile(path);
         }
         catch (UnauthorizedAccessException)
         {
             throw new InputException(path, "LP102", "permission denied");
         }
-        catch (IOException) when (Directory.Exists(path))
-        {
-            throw new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
-        }
         catch (IOException e)
         {
             throw new InputException(path, "LP102", "cannot read: " + e.Message);
         }
+    }
+
+    /// <summary>A folder where a file was expected: LP101, or LP102 when it cannot even be listed (<see cref="Expand"/> returns those in their place).</summary>
+    private static InputException NotAFile(string path)
+    {
+        try { _ = Directory.EnumerateFileSystemEntries(path).Any(); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return new InputException(path, "LP102", "permission denied: the folder cannot be listed, so the domain XML in it is not checked");
+        }
+        return new InputException(path, "LP101", "is a directory (give domain XML files, or a directory to --check/--in-place)");
     }
 
     /// <summary>

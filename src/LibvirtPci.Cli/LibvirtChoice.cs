@@ -49,7 +49,7 @@ public sealed record LibvirtChoice(LibvirtProfile Profile, string From)
             catch (IOException) { continue; }
             catch (UnauthorizedAccessException) { continue; }
             if (target is not null && FromSoname(target) is { } version && LibvirtProfile.Parse(version, out _, out bool newer) is { } profile)
-                return new LibvirtChoice(profile, $"the installed libvirt {version}, {Path.Combine(dir, target)}{(newer ? $"; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : "")}") { NewerThanKnown = newer };
+                return Found(profile, $"the installed libvirt {version}, {Path.Combine(dir, target)}", newer);
         }
         return null;
     }
@@ -72,8 +72,12 @@ public sealed record LibvirtChoice(LibvirtProfile Profile, string From)
         if (at < 0) return null;
         var version = output[(at + label.Length)..].TrimStart().Split('\n')[0].Trim();
         if (LibvirtProfile.Parse(version, out _, out bool newer) is not { } profile) return null;
-        return new(profile, $"{where}, libvirt {version}{(newer ? $"; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : "")}") { NewerThanKnown = newer };
+        return Found(profile, $"{where}, libvirt {version}", newer);
     }
+
+    /// <summary>A libvirt found on the host or the daemon; one newer than every profile says so.</summary>
+    private static LibvirtChoice Found(LibvirtProfile profile, string from, bool newer) =>
+        new(profile, newer ? $"{from}; newer than {LibvirtProfile.Newest.ToString(2)}, whose choices are reproduced" : from) { NewerThanKnown = newer };
 
     public override string ToString() => $"libvirt {Profile} (from {From})";
 }

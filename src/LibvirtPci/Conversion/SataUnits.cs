@@ -21,22 +21,24 @@ internal static class SataUnits
         var taken = new HashSet<(int, int)>();
         foreach (var d in disks.Where(d => IsBus(d, "sata")))
             if (DriveUnit(d) is { } given) taken.Add(given);
-            else if (DomainInventory.DiskNameIndex(d.TargetDev) is >= 0 and var idx) taken.Add((idx / UnitsPerController, idx % UnitsPerController));
+            else if (DomainInventory.DiskNameIndex(d.TargetDev) is >= 0 and var idx) taken.Add(Unit(idx));
         var result = new Dictionary<Device, (int, int)>();
         var ide = disks.Where(d => IsBus(d, "ide")).ToList();
         // First every disk whose name's unit is free keeps it, then the others take the free ones.
         foreach (var d in ide)
-            if (DomainInventory.DiskNameIndex(d.TargetDev) is >= 0 and var idx && taken.Add((idx / UnitsPerController, idx % UnitsPerController)))
-                result[d] = (idx / UnitsPerController, idx % UnitsPerController);
+            if (DomainInventory.DiskNameIndex(d.TargetDev) is >= 0 and var idx && taken.Add(Unit(idx)))
+                result[d] = Unit(idx);
         int next = 0;
         foreach (var d in ide.Where(d => !result.ContainsKey(d)))
         {
-            while (taken.Contains((next / UnitsPerController, next % UnitsPerController))) next++;
-            taken.Add((next / UnitsPerController, next % UnitsPerController));
-            result[d] = (next / UnitsPerController, next % UnitsPerController);
+            while (!taken.Add(Unit(next))) next++;
+            result[d] = Unit(next);
         }
         return result;
     }
+
+    /// <summary>Disk index → (controller, unit), as libvirt maps a SATA disk's name.</summary>
+    private static (int, int) Unit(int index) => (index / UnitsPerController, index % UnitsPerController);
 
     private static (int, int)? DriveUnit(Device d)
     {

@@ -100,10 +100,12 @@ public static class Rewriter
             if (options.AcpiIndex || ledger.AcpiIndexes.Count > 0) // a ledger that holds indexes keeps giving them
             {
                 var onPci = result.Inventory.IterationOrder().Where(d => d.Source is { Kind: "interface" } && d.IsPciPresent && d.AddressType == "pci").Select(d => d.Source!).ToHashSet();
-                var acpi = AcpiIndexPlanner.Plan(domain, ledger, options.Libvirt, onPci);
+                // Planned under the keys devices have now (a NIC libvirt gave a MAC), remembered under the ledger's.
+                var acpi = AcpiIndexPlanner.Plan(domain, ledger.Renamed(stable.Completed), options.Libvirt, onPci);
                 foreach (var (nic, index) in acpi.ToWrite)
                     editor.AppendChild(nic.Element, editor.EmptyElement("acpi", [("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
-                newLedger = newLedger.WithAcpiIndexes(acpi.Remember);
+                var back = StabilityPlanner.Inverse(stable.Completed);
+                newLedger = newLedger.WithAcpiIndexes(acpi.Remember.Select(kv => KeyValuePair.Create(back.GetValueOrDefault(kv.Key, kv.Key), kv.Value)));
                 findings = [.. findings, .. acpi.Findings];
             }
             if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger) && !ledger.Upgraded))

@@ -56,15 +56,7 @@ public static class AcpiIndexPlanner
         int next = 1;
         foreach (var nic in nics)
         {
-            if (nic.Element.Element("acpi")?.Attr("index") is { } own)
-            {
-                // Already remembered under a weak key (a NIC written without a MAC, which libvirt then
-                // gave it): the same NIC, the ledger stays as it is.
-                int index = int.Parse(own);
-                if (!(rememberedIndexes.TryGetValue(index, out var by) && DeviceKeys.IsWeak(by) && !nics.Any(n => n.Key == by)))
-                    remember[nic.Key] = index;
-                continue;
-            }
+            if (nic.Element.Element("acpi")?.Attr("index") is { } own) { remember[nic.Key] = int.Parse(own); continue; }
             if (remembered.TryGetValue(nic.Key, out int old) && !used.ContainsKey(old))
             {
                 toWrite.Add((nic, old));

@@ -3,8 +3,11 @@ using LibvirtPci.Domain;
 
 namespace LibvirtPci.Stability;
 
-/// <summary>The allocation with the ledger's rules applied, and the ledger that results.</summary>
-public sealed record StableAllocation(AllocationResult Result, AddressLedger Ledger, IReadOnlyList<Finding> Findings);
+/// <summary>
+/// The allocation with the ledger's rules applied, and the ledger that results. <paramref name="Completed"/>:
+/// ledger keys of devices libvirt completed (a NIC given a MAC) → their keys now; the ledger keeps the old ones.
+/// </summary>
+public sealed record StableAllocation(AllocationResult Result, AddressLedger Ledger, IReadOnlyList<Finding> Findings, IReadOnlyDictionary<string, string> Completed);
 
 /// <summary>
 /// Turns a ledger into an <see cref="AllocationPolicy"/> for libvirt's allocator and the
@@ -101,9 +104,12 @@ public static class StabilityPlanner
                 findings.Add(new Finding("LP504", Severity.Warning,
                     $"{d.Key} comes back at {d.Pci}: its old address {ledger[d.Key]!.Address} is held by {holder} now, so the guest sees it at a new address"));
         }
-        var back = completed.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
-        return new StableAllocation(result, Update(ledger, result, taken).Renamed(back), findings);
+        return new StableAllocation(result, Update(ledger, result, taken).Renamed(Inverse(completed)), findings, completed);
     }
+
+    /// <summary>Keys now → the ledger's keys: how planning's names are written back.</summary>
+    public static Dictionary<string, string> Inverse(IReadOnlyDictionary<string, string> completed) =>
+        completed.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
 
     /// <summary>
     /// A bus a remembered address may use: bus 0, a PCI controller in the XML, or one the ledger
