@@ -11,12 +11,17 @@
 #     KIND       empty | virtio | virtio-trans | e1000e | br-e1000 | br-rtl8139: the device behind
 #                each filled port (br-*: a pcie-to-pci-bridge with that NIC behind it)
 #     FILLED     how many of the first ports get a device (default: all; 0 for empty)
-#   Environment: MACHINE (default q35), TIMEOUT seconds (default 300), KEEP=DIR keeps the logs.
+#   Environment: MACHINE (default q35), TIMEOUT seconds (default 300), KEEP=DIR keeps the logs,
+#     ROOT=DIR boots with the QEMU, SeaBIOS and OVMF installed in that root (a Debian chroot made by
+#     tools/libvirt-sandbox.sh: another release's firmware), in a private mount namespace; needs root.
+#     FIRMWARE_RELEASE=1 prints the releases used (qemu=, seabios=, ovmf=) on the line too.
+#   machine=missing ends the line when this QEMU has no such machine type (pc-q35-6.1 on QEMU 5.2).
 #
 # Prints one line of key=value:
 #   end=guest_poweroff|fw_panic|no_guest_output|timeout   how the run ended
 #   boot=ok|no                    the guest kernel reached its init and reported
-#   fw_bars_unassigned=N          BARs the guest found unprogrammed by the firmware (OVMF gives up whole)
+#   fw_bars_unassigned=N          BARs the guest found unprogrammed by the firmware
+#   fw_root_bars_unassigned=N     of those, on bus 0 (the chipset's AHCI, SMBus): OVMF gave up as a whole
 #   rp=N rp_noio_linux=N          root ports, and those Linux could give no I/O window
 #   devs_io=N devs_io_hw_missing=N   NICs with an I/O BAR, and those whose I/O BAR is not
 #                                 programmed or sits behind a bridge that forwards no I/O
@@ -70,17 +75,29 @@ poweroff -f
 GUEST
 )
 
-work=${KEEP:-$(mktemp -d "$cache/run.XXXXXX")}
-mkdir -p "$work"
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+root=${ROOT:-}
+if [ -n "$root" ]; then
+  [ -x "$root/usr/bin/qemu-system-x86_64" ] || { echo "qemu-boot-probe: no qemu-system-x86_64 in $root" >&2; exit 2; }
+  # QEMU sees paths inside the root: the run folder lives there, with the kernel and initrd copied in
+  work=$(mktemp -d "$root/tmp/qemu-boot-probe.XXXXXX")
+  [ -z "${KEEP:-}" ] || echo "qemu-boot-probe: logs in $work" >&2
+  [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+  cp "$kernel" "$work/vmlinuz"; cp "$initrd" "$work/initrd"
+  inner=${work#"$root"} kernel=$inner/vmlinuz initrd=$inner/initrd
+else
+  work=${KEEP:-$(mktemp -d "$cache/run.XXXXXX")}
+  mkdir -p "$work"
+  [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+  inner=$work
+fi
 args=(-machine "$machine" -accel tcg -m 512 -smp 1 -nodefaults -display none -monitor none -no-reboot
-      -serial "file:$work/serial.log" -chardev "file,id=fw,path=$work/firmware.log" -device isa-debugcon,iobase=0x402,chardev=fw
+      -serial "file:$inner/serial.log" -chardev "file,id=fw,path=$inner/firmware.log" -device isa-debugcon,iobase=0x402,chardev=fw
       -kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 loglevel=7 log_buf_len=8M panic=-1")
 case "$fw" in
   seabios) ;;
-  ovmf) cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
+  ovmf) cp "$root/usr/share/OVMF/OVMF_VARS_4M.fd" "$work/vars.fd"
         args+=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
-               -drive "if=pflash,format=raw,unit=1,file=$work/vars.fd") ;;
+               -drive "if=pflash,format=raw,unit=1,file=$inner/vars.fd") ;;
   *) echo "qemu-boot-probe: firmware is seabios or ovmf" >&2; exit 2 ;;
 esac
 [ "$ioreserve" = default ] || args+=(-global "pcie-root-port.io-reserve=$ioreserve")
@@ -99,7 +116,14 @@ for ((i = 0; i < filled && i < ports; i++)); do
   esac
 done
 
-qemu-system-x86_64 "${args[@]}" > "$work/qemu.log" 2>&1 &
+if [ -n "$root" ]; then
+  # unshare and chroot exec in place, so $! is QEMU itself; nothing stays mounted afterwards
+  ROOT=$root unshare --mount --propagation private /bin/sh -ec '
+    mount -t proc proc "$ROOT/proc"; mount --rbind /dev "$ROOT/dev"
+    exec chroot "$ROOT" qemu-system-x86_64 "$@"' qemu "${args[@]}" > "$work/qemu.log" 2>&1 &
+else
+  qemu-system-x86_64 "${args[@]}" > "$work/qemu.log" 2>&1 &
+fi
 qemu=$!
 end=timeout
 for ((s = 0; s < timeout_s; s++)); do
@@ -113,7 +137,14 @@ kill $qemu 2>/dev/null || true
 wait $qemu 2>/dev/null || true
 [ "$end" = guest_poweroff ] && ! grep -q '@@@END' "$work/serial.log" 2>/dev/null && end=guest_died
 
-tr -d '\r' < "$work/serial.log" | awk -v end="$end" '
+releases=
+if [ -n "${FIRMWARE_RELEASE:-}" ]; then
+  q() { dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' "$1" 2>/dev/null | sed 's/^[0-9]*://; s/[-+].*//'; }
+  releases=" qemu=$(q qemu-system-x86) seabios=$(q seabios) ovmf=$(q ovmf)"
+fi
+touch "$work/serial.log"
+nomachine=$(grep -qi 'unsupported machine type' "$work/qemu.log" 2>/dev/null && echo 1 || echo 0)
+tr -d '\r' < "$work/serial.log" | awk -v end="$end" -v releases="$releases" -v nomachine="$nomachine" '
   /^@@@BEGIN/ { on = 1; next }  /^@@@END/ { done = 1; on = 0 }
   !on { next }
   /^PCI / {
@@ -122,8 +153,9 @@ tr -d '\r' < "$work/serial.log" | awk -v end="$end" '
     if (f["bridge"] == 1) { fwd[b] = f["forwards_io"]; if (id[b] == "0x1b36:0x000c") { rp++; if (f["linux_io_window"] != "yes") rpnoio++ } }
     else if (id[b] ~ /^0x8086:0x10d3$|^0x8086:0x100e$|^0x10ec:0x8139$|^0x1af4:0x1000$/ && b !~ /^0000:00:/) { dev[b] = f["iobar"] }
     delete f; next }
-  # a BAR as the guest found it: unprogrammed when at 0 (6.1 backports: "BAR 0 [mem 0x0-..]", older: "reg 0x10: [...]")
-  /^DMESG / && /(BAR [0-9]|reg 0x[0-9a-f]+:) \[(io|mem) +0x0+-/ { unset++ }
+  # a BAR as the guest found it: unprogrammed when at 0 (6.1 backports: "BAR 0 [mem 0x0-..]", older: "reg 0x10: [...]"),
+  # or an I/O BAR left as sized, all ones past 16 bits (OVMF 2020.11: "BAR 2 [io  0xffffffe0-0xffffffff]")
+  /^DMESG / && /(BAR [0-9]|reg 0x[0-9a-f]+:) \[((io|mem) +0x0+|io +0x[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]+)-/ { unset++; if ($0 ~ / pci 0000:00:/) rootunset++ }
   END {
     for (b in dev) {
       if (dev[b] == "none") continue
@@ -131,6 +163,6 @@ tr -d '\r' < "$work/serial.log" | awk -v end="$end" '
       for (p = parent[b]; p ~ /^0000:/ && ok; p = parent[p]) if (fwd[p] != "yes") ok = 0
       if (!ok) missing++
     }
-    printf "end=%s boot=%s fw_bars_unassigned=%d rp=%d rp_noio_linux=%d devs_io=%d devs_io_hw_missing=%d\n",
-      end, done ? "ok" : "no", unset, rp, rpnoio, n, missing
+    printf "end=%s boot=%s fw_bars_unassigned=%d fw_root_bars_unassigned=%d rp=%d rp_noio_linux=%d devs_io=%d devs_io_hw_missing=%d%s%s\n",
+      end, done ? "ok" : "no", unset, rootunset, rp, rpnoio, n, missing, releases, (nomachine ? " machine=missing" : "")
   }'

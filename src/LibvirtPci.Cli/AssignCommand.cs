@@ -26,6 +26,7 @@ public sealed class AssignOptions
     public required CommandOption StdinName { get; init; }
     public required CommandOption Force { get; init; }
     public required CommandOption AcpiIndex { get; init; }
+    public required CommandOption OvmfVersion { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -44,6 +45,7 @@ public sealed class AssignOptions
         Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
         LibvirtVersion = OptionValues.LibvirtOption(app),
         AcpiIndex = OptionValues.AcpiIndexOption(app),
+        OvmfVersion = FirmwareChoice.Option(app),
     };
 }
 
@@ -57,6 +59,7 @@ internal static class AssignCommand
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
         if (!OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)) return ExitCode.InvalidInput;
+        if (!FirmwareChoice.TryParse(ctx, o.OvmfVersion, out var ovmf)) return ExitCode.InvalidInput;
         string? ledgerPath = o.Ledger.Value();
         if (ledgerPath is not null && inputs.Count != 1)
         {
@@ -81,7 +84,7 @@ internal static class AssignCommand
         }
 
         var settings = new FileSettings(
-            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt, o.AcpiIndex.HasValue()), new(),
+            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt, o.AcpiIndex.HasValue(), ovmf), new(),
             ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
@@ -118,7 +121,7 @@ internal static class AssignCommand
     private enum FileStatus { Checked, Skipped, Failed }
 
     /// <summary>What the command line chose; each file adds what its .libvirt-pci.json says for the rest.</summary>
-    private sealed record CommandLineChoices(bool Stable, int? SparePorts, IoReserveMode? IoReserve, LibvirtProfile? Libvirt, bool AcpiIndex);
+    private sealed record CommandLineChoices(bool Stable, int? SparePorts, IoReserveMode? IoReserve, LibvirtProfile? Libvirt, bool AcpiIndex, string? Ovmf);
 
     private sealed record FileSettings(CommandLineChoices Cli, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> Projects, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
 
@@ -157,6 +160,7 @@ internal static class AssignCommand
                 Libvirt = libvirt,
                 AcpiIndex = s.Cli.AcpiIndex || project?.AcpiIndex == true,
                 SidecarLedger = sidecar?.Ledger,
+                Firmware = FirmwareChoice.Resolve(s.Cli.Ovmf, project),
             };
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
             int exit = ExitCode.Ok;

@@ -104,8 +104,9 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
             var files = cmd.Files("FILE", "domain XML files or directories, or - for stdin");
             var json = cmd.Flag("--json", "machine-readable report on stdout");
             var libvirt = OptionValues.LibvirtOption(cmd);
-            cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
-                ? LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue(), profile) : ExitCode.InvalidInput);
+            var ovmf = FirmwareChoice.Option(cmd);
+            cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile) && FirmwareChoice.TryParse(ctx, ovmf, out var release)
+                ? LintCommand.Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue(), profile, release) : ExitCode.InvalidInput);
         }, """
 
 Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
@@ -199,12 +200,13 @@ internal static class TreeCommand
         {
             var input = ctx.Read(path);
             var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-            var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.ForInput(path, new()));
+            var project = ProjectSettings.ForInput(path, new());
+            var libvirt = LibvirtChoice.Resolve(flag, project);
             var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
             var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
             var topology = Topology.Build(domain, released);
             // the pictures and JSON colour ports by their I/O windows; the text tree does not need them
-            var io = format == "text" ? null : global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain);
+            var io = format == "text" ? null : global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, FirmwareChoice.Resolve(null, project));
             switch (format)
             {
                 case "json":
@@ -258,7 +260,7 @@ internal static class TreeCommand
 
 internal static class LintCommand
 {
-    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag)
+    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag, string? ovmf)
     {
         int exit = ExitCode.Ok;
         var report = new JsonReport();
@@ -275,8 +277,9 @@ internal static class LintCommand
                     continue;
                 }
                 var domain = DomainDefinition.FromDocument(doc);
-                var libvirt = LibvirtChoice.Resolve(flag, ProjectSettings.ForInput(path, projects));
-                var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile });
+                var project = ProjectSettings.ForInput(path, projects);
+                var libvirt = LibvirtChoice.Resolve(flag, project);
+                var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile, Firmware = FirmwareChoice.Resolve(ovmf, project) });
                 if (!json && findings.Count > 0)
                 {
                     foreach (var f in findings) ctx.Err.WriteLine(f.Format(input.Name));

@@ -54,8 +54,9 @@ internal static class ConvertCommand
                 {
                     var input = ctx.Read(path);
                     var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-                    var choice = LibvirtChoice.Resolve(profile, ProjectSettings.ForInput(path, projects));
-                    var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode, AcpiIndex = acpi.HasValue() });
+                    var project = ProjectSettings.ForInput(path, projects);
+                    var choice = LibvirtChoice.Resolve(profile, project);
+                    var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode, AcpiIndex = acpi.HasValue(), Firmware = FirmwareChoice.Resolve(null, project) });
                     bool write = force.HasValue() || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
                     foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
                     if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));

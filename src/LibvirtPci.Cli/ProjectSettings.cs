@@ -10,9 +10,9 @@ namespace LibvirtPci.Cli;
 /// definitions pins the libvirt its fleet runs and its defaults, so that the pre-commit hook and
 /// every user check the same way. Command-line flags win over it. Read with System.Text.Json;
 /// anything it does not know is an error with its place, never ignored.
-/// <code>{ "libvirtVersion": "11.3", "stable": true, "sparePorts": 2, "ioReserve": "per-port" }</code>
+/// <code>{ "libvirtVersion": "11.3", "stable": true, "sparePorts": 2, "ioReserve": "per-port", "ovmfVersion": "2022.11" }</code>
 /// </summary>
-public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool? Stable, int? SparePorts, IoReserveMode? IoReserve, bool NewerThanKnown, bool? AcpiIndex = null)
+public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool? Stable, int? SparePorts, IoReserveMode? IoReserve, bool NewerThanKnown, bool? AcpiIndex = null, string? Ovmf = null)
 {
     public const string FileName = ".libvirt-pci.json";
 
@@ -45,6 +45,7 @@ public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool?
             IoReserveMode? io = null;
             bool newer = false;
             bool? acpi = null;
+            string? ovmf = null;
             foreach (var p in doc.RootElement.EnumerateObject())
             {
                 switch (p.Name)
@@ -64,13 +65,16 @@ public sealed record ProjectSettings(string File, LibvirtProfile? Libvirt, bool?
                     case "ioReserve" when p.Value.ValueKind == JsonValueKind.String && OptionValues.IoReserveModeOf(p.Value.GetString()!) is { } mode:
                         io = mode;
                         break;
-                    case "libvirtVersion" or "stable" or "sparePorts" or "ioReserve" or "acpiIndex":
-                        throw Bad(path, $"{p.Name}: {p.Value.GetRawText()} is not a valid value (libvirtVersion: \"X.Y\"; stable, acpiIndex: true/false; sparePorts: 0 to 240; ioReserve: \"off\", \"per-port\" or \"remove\")", input.Bytes, p);
+                    case "ovmfVersion" when p.Value.ValueKind == JsonValueKind.String && Limits.FirmwareReleases.Normalize(p.Value.GetString()!) is { } release:
+                        ovmf = release;
+                        break;
+                    case "libvirtVersion" or "stable" or "sparePorts" or "ioReserve" or "acpiIndex" or "ovmfVersion":
+                        throw Bad(path, $"{p.Name}: {p.Value.GetRawText()} is not a valid value (libvirtVersion: \"X.Y\"; stable, acpiIndex: true/false; sparePorts: 0 to 240; ioReserve: \"off\", \"per-port\" or \"remove\"; ovmfVersion: \"YYYY.MM\")", input.Bytes, p);
                     default:
-                        throw Bad(path, $"unknown setting \"{p.Name}\" (known: libvirtVersion, stable, sparePorts, ioReserve, acpiIndex)", input.Bytes, p);
+                        throw Bad(path, $"unknown setting \"{p.Name}\" (known: libvirtVersion, stable, sparePorts, ioReserve, acpiIndex, ovmfVersion)", input.Bytes, p);
                 }
             }
-            return new ProjectSettings(path, libvirt, stable, spare, io, newer, acpi);
+            return new ProjectSettings(path, libvirt, stable, spare, io, newer, acpi, ovmf);
         }
         catch (JsonException e)
         {

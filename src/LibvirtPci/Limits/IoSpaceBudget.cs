@@ -41,10 +41,10 @@ public static class IoSpaceBudget
     /// <summary>Hotplug bridge windows a Linux guest fits in its own I/O allocation.</summary>
     public const int LinuxWindows = 14;
 
-    public static IoSpaceAnalysis? Analyze(DomainDefinition domain)
+    public static IoSpaceAnalysis? Analyze(DomainDefinition domain, FirmwareReleases releases)
     {
         if (domain.Family != MachineFamily.Q35) return null;
-        var firmware = FirmwareProfile.For(domain.Firmware);
+        var firmware = FirmwareProfile.For(domain.Firmware, releases);
         var machine = MachineProfile.Of(domain);
         var reserve = IoReserveSettings.Read(domain);
         var topology = Topology.Build(domain);
@@ -102,21 +102,33 @@ public static class IoSpaceBudget
         }
         else
         {
-            bool total = !globalOff && !machine.EveryPortReservesIo && (windows > budget || (windows == budget && emptyPadded > 0));
-            if (total)
+            // Measured per edk2 release (FirmwareProfile.OvmfReleases): 2022.11 gives up as a whole when
+            // short, and then an empty hot-plug port's padding counts too; 2020.11 and 2025.02 program
+            // what fits and leave the rest (padding is dropped first).
+            bool givesUpIfProgramsNothing = !globalOff && !machine.EveryPortReservesIo && (windows > budget || (windows == budget && emptyPadded > 0));
+            var shortfall = firmware.Shortfall;
+            var why = windows > budget ? Arithmetic(windows)
+                : $"{windows} bridge windows fill OVMF's {budget} and {emptyPadded} empty hot-plug port(s) still want a padding window";
+            if (givesUpIfProgramsNothing && shortfall == OvmfShortfall.ProgramsNothing)
             {
                 bootFails = true;
                 barsUnset = true;
-                var why = windows > budget ? Arithmetic(windows)
-                    : $"{windows} bridge windows fill OVMF's {budget} and {emptyPadded} empty hot-plug port(s) still want a padding window";
                 findings.Add(new Finding("LP602", Severity.Error,
-                    $"boot fails: {why}; OVMF then programs no PCI BAR at all (not even the disk controller) and the VM never reaches its boot disk ({Describe(ports)})", Fix: Fix));
+                    $"boot fails: {why}; OVMF {firmware.Release} then programs no PCI BAR at all (not even the disk controller) and the VM never reaches its boot disk ({Describe(ports)})", Fix: Fix));
+            }
+            else if (givesUpIfProgramsNothing && shortfall is null)
+            {
+                barsUnset = windows > budget;
+                var partial = windows > budget ? $"boot, leaving {windows - budget} device(s) behind root ports unprogrammed" : "boot";
+                findings.Add(new Finding("LP602", Severity.Warning,
+                    $"boot fails with OVMF {FirmwareProfile.ReleasesThat(OvmfShortfall.ProgramsNothing)}: {why}; that release programs no PCI BAR at all and the VM never reaches its boot disk; OVMF {FirmwareProfile.ReleasesThat(OvmfShortfall.LeavesExcessUnprogrammed)} {partial} ({Describe(ports)}; the host's OVMF release is not known: --ovmf-version or .libvirt-pci.json's ovmfVersion makes this exact)",
+                    Fix: Fix));
             }
             else if (windows > budget)
             {
                 barsUnset = true;
                 findings.Add(new Finding("LP603", Severity.Warning,
-                    $"{windows - budget} device(s) behind root ports get no BARs from OVMF: {Arithmetic(windows)}; a Linux guest re-assigns them, the firmware (PXE, boot) cannot use them", Fix: Fix));
+                    $"{windows - budget} device(s) behind root ports get no BARs from OVMF{(firmware.Release is { } r ? " " + r : "")}: {Arithmetic(windows)}; a Linux guest re-assigns them, the firmware (PXE, boot) cannot use them", Fix: Fix));
             }
         }
         int guestShort = Math.Max(0, hotplugPorts - LinuxWindows);

@@ -70,7 +70,7 @@ public static class IoReservePlanner
 
     private static void AddOverrides(XmlEditor editor, DomainDefinition domain, IoReserveSettings settings, string prefix)
     {
-        var analysis = IoSpaceBudget.Analyze(domain);
+        var analysis = IoSpaceBudget.Analyze(domain, FirmwareReleases.Unknown); // which ports need I/O does not depend on the firmware release
         if (analysis is null) return;
         var devices = new List<string>();
         foreach (var port in analysis.Ports.Where(p => p.Windows == 0 && p.Port.Element.Element("model")?.Attr("name") is null or "pcie-root-port"))

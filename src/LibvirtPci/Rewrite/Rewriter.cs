@@ -40,6 +40,8 @@ public sealed record RewriteOptions
     public required LibvirtProfile Libvirt { get; init; }
     /// <summary>Give every NIC an ACPI index, kept in the ledger (implies <see cref="Stable"/>).</summary>
     public bool AcpiIndex { get; init; }
+    /// <summary>The host's firmware builds, as far as known: a limit that fails on one OVMF release and not on others is an error only when the host's release is known to fail.</summary>
+    public FirmwareReleases Firmware { get; init; } = FirmwareReleases.Unknown;
 }
 
 /// <summary>
@@ -74,7 +76,7 @@ public static class Rewriter
             try { addresses = AddressLint.Check(domain, LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { Profile = options.Libvirt })); }
             catch (InputException e) { addresses = [.. raw, .. e.Errors]; }
         }
-        return [.. addresses, .. IoSpaceBudget.Analyze(domain)?.Findings ?? []];
+        return [.. addresses, .. IoSpaceBudget.Analyze(domain, options.Firmware)?.Findings ?? []];
     }
 
     public static RewritePlan Assign(SourceText source, RewriteOptions options) =>
@@ -159,15 +161,16 @@ public static class Rewriter
                 addressed = DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
             }
         }
-        if (IoSpaceBudget.Analyze(addressed) is { } io)
+        if (IoSpaceBudget.Analyze(addressed, options.Firmware) is { } io)
         {
             // Spare ports are a convenience; they must never be what breaks the boot.
             if (io.BootFails && options.SparePorts is > 0)
             {
                 var without = Assign(domain, options with { SparePorts = null });
-                if (!without.Findings.Any(f => f.Code is "LP601" or "LP602"))
+                static bool StopsTheBoot(Finding f) => f.Code is "LP601" or "LP602" && f.Severity == Severity.Error;
+                if (!without.Findings.Any(StopsTheBoot))
                 {
-                    var why = io.Findings.First(f => f.Code is "LP601" or "LP602");
+                    var why = io.Findings.First(StopsTheBoot);
                     throw new InputException(domain.Name, "LP226", $"--spare-ports {options.SparePorts} would break the boot: {why.Message}; ask for fewer spare ports");
                 }
             }

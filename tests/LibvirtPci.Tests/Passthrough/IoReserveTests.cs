@@ -60,7 +60,7 @@ public sealed class IoReserveTests
     {
         var perPort = Run(Fixture("q35-plain"), IoReserveMode.PerPort);
         var domain = DomainDefinition.Parse(SourceText.FromBytes("io.xml", perPort.Bytes));
-        var analysis = IoSpaceBudget.Analyze(domain)!;
+        var analysis = IoSpaceBudget.Analyze(domain, ToolTarget.Debian12Firmware)!;
         var e1000ePort = analysis.Ports.Single(p => p.Windows > 0);
         Assert.False(e1000ePort.IoReserveOff);
         Assert.All(analysis.Ports.Where(p => p.Windows == 0), p => Assert.True(p.IoReserveOff));

@@ -50,11 +50,12 @@ public sealed class PackagingTests
     /// <summary>
     /// The binary tools/publish-native.sh makes (what the release and the Ansible role ship) runs on
     /// the oldest host the tool supports: linked against Debian 11's glibc (tools/make-sysroot.sh), it
-    /// names no glibc symbol newer than 2.29, and inside the Debian 11 and Debian 13 chroots it gives
+    /// names no glibc symbol newer than 2.28 (RHEL 8; libm's log and pow bound to their old versions,
+    /// src/LibvirtPci.Cli/Native/glibc-compat.c), and inside the Debian 11 and Debian 13 chroots it gives
     /// the same answers, byte for byte, as on this host.
     /// </summary>
     [SkippableFact]
-    public void The_published_binary_needs_no_glibc_newer_than_2_29_and_runs_on_debian_11_and_13()
+    public void The_published_binary_needs_no_glibc_newer_than_2_28_and_runs_on_debian_11_and_13()
     {
         string[] suites = ["bullseye", "trixie"];
         foreach (var suite in suites)
@@ -68,7 +69,7 @@ public sealed class PackagingTests
         Assert.Equal(0, symbols.Code);
         var versions = System.Text.RegularExpressions.Regex.Matches(symbols.Out, @"GLIBC_2\.(\d+)").Select(m => int.Parse(m.Groups[1].Value)).ToList();
         Assert.NotEmpty(versions);
-        Assert.True(versions.Max() <= 29, $"the binary needs GLIBC_2.{versions.Max()}: {publish.Err}");
+        Assert.True(versions.Max() <= 28, $"the binary needs GLIBC_2.{versions.Max()}: {publish.Err}");
 
         var inputs = Directory.GetFiles(Path.Combine(Paths.Fixtures, "rewrite"), "*.in.xml").Append(Path.Combine(Paths.Fixtures, "examples", "q35-web.xml")).ToList();
         var names = inputs.Select(i => Path.GetFileName(i)).ToList();

@@ -34,7 +34,7 @@ if (args.FirstOrDefault() == "batch")
             Time("model", () => dom = DomainDefinition.FromDocument(doc));
             Time("lint", () => AddressLint.Check(dom));
             Time("allocate", () => LibvirtAllocator.Assign(dom, global::LibvirtPci.Addressing.QemuCapabilities.Latest, ToolTarget.Policy));
-            Time("io-budget", () => LibvirtPci.Limits.IoSpaceBudget.Analyze(dom));
+            Time("io-budget", () => LibvirtPci.Limits.IoSpaceBudget.Analyze(dom, ToolTarget.Debian12Firmware));
             Time("rewrite(all)", () => Rewriter.Assign(dom, ToolTarget.Options));
         }
     }

@@ -1,0 +1,62 @@
+using LibvirtPci.Limits;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>
+/// The host's OVMF (edk2) release, resolved once per file like the libvirt choice: --ovmf-version,
+/// else the .libvirt-pci.json's ovmfVersion, else the installed Debian/Ubuntu `ovmf` package —
+/// read only when a verdict depends on it (FirmwareReleases is lazy), else unknown.
+/// </summary>
+internal static class FirmwareChoice
+{
+    public static FirmwareReleases Resolve(string? flag, ProjectSettings? project) =>
+        flag is not null ? FirmwareReleases.Known(flag, "--ovmf-version")
+        : project?.Ovmf is { } pinned ? FirmwareReleases.Known(pinned, project.File)
+        : Installed(Environment.GetEnvironmentVariable("LIBVIRT_PCI_DPKG_STATUS") ?? "/var/lib/dpkg/status");
+
+    /// <summary>One lookup per database and process, shared by every file of a batch.</summary>
+    private static FirmwareReleases Installed(string status) => InstalledByStatus.GetOrAdd(status, s => new FirmwareReleases(() => FromDpkg(s)));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, FirmwareReleases> InstalledByStatus = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The `ovmf` package's version from dpkg's status database (LIBVIRT_PCI_DPKG_STATUS names
+    /// another, for tests). RPM hosts (edk2-ovmf) keep theirs in a database we do not read: unknown there.
+    /// </summary>
+    private static (string? Ovmf, string From) FromDpkg(string status)
+    {
+        try
+        {
+            if (!File.Exists(status)) return (null, "not known (no dpkg database)");
+            bool inOvmf = false;
+            foreach (var line in File.ReadLines(status))
+            {
+                if (line.Length == 0) inOvmf = false;
+                else if (line.StartsWith("Package: ", StringComparison.Ordinal)) inOvmf = line == "Package: ovmf";
+                else if (inOvmf && line.StartsWith("Version: ", StringComparison.Ordinal))
+                    return FirmwareReleases.Normalize(line[9..]) is { } release
+                        ? (release, $"the installed ovmf {line[9..]}")
+                        : (null, $"not known (installed ovmf {line[9..]} is not an edk2 release)");
+            }
+            return (null, "not known (no ovmf package installed here)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"not known ({status}: {e.Message})");
+        }
+    }
+
+    /// <summary>--ovmf-version: null when not given; anything but an edk2 release (2022.11, edk2-stable202211, 2022.11-6+deb12u2) is LP001.</summary>
+    public static bool TryParse(CommandContext ctx, McMaster.Extensions.CommandLineUtils.CommandOption option, out string? release)
+    {
+        release = null;
+        if (option.Value() is not { } given) return true;
+        release = FirmwareReleases.Normalize(given);
+        if (release is not null) return true;
+        ctx.Err.WriteLine($"libvirt-pci: error LP001: --ovmf-version takes an edk2 release such as 2022.11, not '{given}'");
+        return false;
+    }
+
+    public static McMaster.Extensions.CommandLineUtils.CommandOption Option(McMaster.Extensions.CommandLineUtils.CommandLineApplication app) =>
+        app.Valued("--ovmf-version <YYYY.MM>", $"the host's OVMF (edk2) release, for the firmware's I/O limit: {string.Join(", ", FirmwareProfile.OvmfReleases.Select(o => o.Release))} were booted; default: .libvirt-pci.json's ovmfVersion, else the installed ovmf package; unknown, a limit that fails on one release only is a warning");
+}
