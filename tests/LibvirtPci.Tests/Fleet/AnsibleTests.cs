@@ -2,7 +2,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LibvirtPci.Tests.Integration;
 using LibvirtPci.Tests.Support;
+using LibvirtPci.Addressing;
+using LibvirtPci.Rewrite;
 using LibvirtPci.Tools;
+using LibvirtPci.Xml;
 using Xunit.Abstractions;
 
 namespace LibvirtPci.Tests.Fleet;
@@ -262,10 +265,11 @@ public sealed class DomainXmlModuleTests(ITestOutputHelper output)
 }
 
 /// <summary>
-/// The module domains against two real libvirt daemons as two inventory hosts (the host's 9.0
-/// and Debian 13's 11.3): check mode defines nothing, a run migrates every domain and rolls
-/// back the one whose define is refused, a second run has nothing to do; and the example
-/// playbook fleet-migrate.yml over both, with its summary and the backups fetched.
+/// The module domains against four real libvirt daemons as four inventory hosts (Debian 11's
+/// 7.0, the host's 9.0, Debian 13's 11.3 and its backports' 12.9): check mode defines nothing, a
+/// run migrates every domain and rolls back the one whose define is refused, a second run has
+/// nothing to do; and the example playbook fleet-migrate.yml over all, with its summary and the
+/// backups fetched.
 /// </summary>
 [Trait("Category", "Integration")]
 [Collection("libvirt")]
@@ -275,7 +279,7 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
     private const string Task = "migrate the domains";
 
     private static readonly (string Host, LibvirtDaemon Daemon, string Version)[] Hosts =
-        [("kvm90", LibvirtDaemon.Host, "9.0"), ("kvm113", LibvirtDaemon.Trixie, "11.3")];
+        [("kvm70", LibvirtDaemon.Bullseye, "7.0"), ("kvm90", LibvirtDaemon.Host, "9.0"), ("kvm113", LibvirtDaemon.Trixie, "11.3"), ("kvm129", LibvirtDaemon.TrixieBackports, "12.9")];
 
     /// <param name="refusing">the hosts whose virsh refuses to define refuse-me's new XML</param>
     private static string Inventory(string wrapper, params string[] refusing) =>
@@ -300,7 +304,7 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
     {
         for (int i = 0; i < Names.Length; i++)
         {
-            var xml = new DomainGenerator(900 + i).Generate(new DomainGenerator.Options(Machine: Names[i].Contains("pc") ? "pc" : "q35", NewerDevices: version == "11.3"))
+            var xml = new DomainGenerator(900 + i).Generate(new DomainGenerator.Options(Machine: Names[i].Contains("pc") ? "pc" : "q35", NewerDevices: version is "11.3" or "12.9"))
                 .Replace($"<name>gen-{900 + i}</name>", $"<name>{Names[i]}</name>", StringComparison.Ordinal);
             var define = Proc.Run("virsh", ["-c", daemon.Uri, "define", dir.File($"{version}-{Names[i]}.xml", Encoding.UTF8.GetBytes(xml))]);
             Assert.True(define.Code == 0, define.Err);
@@ -313,8 +317,8 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
             foreach (var n in Names) Proc.Run("virsh", ["-c", daemon.Uri, "undefine", "--nvram", n]);
     }
 
-    /// <summary>Both daemons with the test's domains defined, an inventory whose <paramref name="refusing"/> hosts refuse refuse-me's new XML; everything undefined after.</summary>
-    private static void OnTwoDaemons(string[] refusing, Action<TempDir> body)
+    /// <summary>Every daemon (libvirt 7.0, 9.0, 11.3, 12.9) with the test's domains defined, an inventory whose <paramref name="refusing"/> hosts refuse refuse-me's new XML; everything undefined after.</summary>
+    private static void OnDaemons(string[] refusing, Action<TempDir> body)
     {
         Ansible.Require();
         foreach (var h in Hosts) h.Daemon.Require();
@@ -333,7 +337,7 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void Check_then_apply_with_one_rollback_then_nothing_to_do_on_two_daemons() => OnTwoDaemons(["kvm90", "kvm113"], dir =>
+    public void Check_then_apply_with_one_rollback_then_nothing_to_do_on_four_daemons() => OnDaemons(["kvm70", "kvm90", "kvm113", "kvm129"], dir =>
     {
         var backups = Path.Combine(dir.Path, "backups");
         dir.File("play.yml", Encoding.UTF8.GetBytes(Playbook(backups)));
@@ -377,17 +381,17 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
     });
 
     [SkippableFact]
-    public void The_example_playbook_migrates_both_hosts_fetches_backups_and_sums_up() => OnTwoDaemons(["kvm113"], dir =>
+    public void The_example_playbook_migrates_every_host_fetches_backups_and_sums_up() => OnDaemons(["kvm113"], dir =>
     {
         var playbook = Path.Combine(Ansible.Collection, "playbooks", "fleet-migrate.yml");
-        // one batch of both hosts; one fails (50%, under max_fail), so the play goes on to the summary
-        var run = Ansible.Playbook(dir.Path, playbook, "hosts", "-e", "target=kvm", "-e", "batch=2", "-e", "max_fail=60",
+        // one batch of every host; one fails (25%, under max_fail), so the play goes on to the summary
+        var run = Ansible.Playbook(dir.Path, playbook, "hosts", "-e", "target=kvm", "-e", "batch=4", "-e", "max_fail=60",
             "-e", $"backups={dir.Path}/fetched", "-e", $"libvirt_pci_dest={Ansible.Binary}");
         output.WriteLine(run.Stderr);
         Assert.Equal(2, run.ExitCode); // kvm113 had a rolled-back domain
         var summary = run.Result("Domains checked / changed / failed, per host")["msg"]!.GetValue<string>();
         output.WriteLine(summary);
-        Assert.Equal("kvm90: 4 checked, 4 changed, 0 failed (libvirt 9.0); kvm113: 4 checked, 3 changed, 1 failed (libvirt 11.3)", summary);
+        Assert.Equal("kvm70: 4 checked, 4 changed, 0 failed (libvirt 7.0); kvm90: 4 checked, 4 changed, 0 failed (libvirt 9.0); kvm113: 4 checked, 3 changed, 1 failed (libvirt 11.3); kvm129: 4 checked, 4 changed, 0 failed (libvirt 12.9)", summary);
         foreach (var (host, _, _) in Hosts)
         {
             var fetched = Directory.GetFiles(Path.Combine(dir.Path, "fetched"), "*.xml", SearchOption.AllDirectories)
@@ -395,4 +399,85 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
             Assert.Equal(Names.Order().Select(n => n + ".xml"), fetched);
         }
     });
+}
+
+/// <summary>
+/// A Debian 11 host (glibc 2.31, Python 3.9, libvirt 7.0): the bullseye chroot the daemon tests
+/// use, reached by Ansible through a Python that runs inside it (each module in a private mount
+/// namespace with Ansible's remote temporary folder bound in at the same path, so copy and the
+/// modules see what the controller sent). The install role puts the NativeAOT binary there and
+/// runs it; domain_xml then rewrites a domain with no libvirt_version given — the host's own
+/// libvirt (7.0) is the one reproduced — and a second run changes nothing.
+/// Runs in the pass against the NativeAOT binary (tools/test.sh), the binary a release ships.
+/// </summary>
+[Trait("Category", "NativeBinary")]
+public sealed class Debian11HostTests(ITestOutputHelper output)
+{
+    private const string Root = "/var/tmp/libvirt-pci-bullseye/root";
+
+    [SkippableFact]
+    public void The_install_role_and_domain_xml_run_the_binary_on_a_debian_11_host()
+    {
+        Ansible.Require();
+        Require.Available(Support.Cli.ExternalBinary is null ? "needs the NativeAOT binary (LIBVIRT_PCI_BINARY=out/native/libvirt-pci; tools/test.sh sets it)"
+            : !File.Exists(Root + "/usr/bin/python3") || Environment.UserName != "root" ? $"the bullseye chroot is not made, or not root (bash tools/libvirt-sandbox.sh --debian bullseye make)" : null);
+        using var dir = new TempDir();
+        var remoteTmp = Path.Combine(dir.Path, ".ansible-remote");
+        Directory.CreateDirectory(remoteTmp);
+        var python = dir.File("python-debian11", Encoding.UTF8.GetBytes($$"""
+            #!/bin/sh
+            # Python 3 of the Debian 11 chroot, with Ansible's remote temporary folder at the same path inside
+            exec unshare --mount --propagation private /bin/sh -ec '
+              mkdir -p "{{Root}}{{remoteTmp}}"
+              mount --bind "{{remoteTmp}}" "{{Root}}{{remoteTmp}}"
+              mount -t proc proc "{{Root}}/proc"
+              exec chroot "{{Root}}" /usr/bin/python3 "$@"' python3 "$@"
+
+            """));
+        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        dir.File("hosts", Encoding.UTF8.GetBytes($"debian11 ansible_connection=local ansible_python_interpreter={python}\n"));
+        var work = $"/tmp/libvirt-pci-ansible-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(Root + work + "/bin"); // as /usr/local/bin is on a host
+        var xml = new DomainGenerator(4242).Generate(new DomainGenerator.Options(Machine: "q35"));
+        File.WriteAllText(Root + work + "/vm.xml", xml);
+        var dest = work + "/bin/libvirt-pci";
+        var binary = Support.Cli.ExternalBinary!;
+        dir.File("play.yml", Encoding.UTF8.GetBytes($"""
+            - hosts: debian11
+              gather_facts: false
+              roles:
+                - role: libvirt_pci.fleet.install
+                  libvirt_pci_src: {binary}
+                  libvirt_pci_sha256: "{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(binary)))}"
+                  libvirt_pci_dest: {dest}
+              tasks:
+                - name: Address the domain
+                  libvirt_pci.fleet.domain_xml:
+                    path: {work}/vm.xml
+                    stable: true
+                    binary: {dest}
+            """));
+        try
+        {
+            var first = Ansible.Playbook(dir.Path, "play.yml", "hosts");
+            output.WriteLine(first.Stdout.Length > 4000 ? first.Stdout[..4000] : first.Stdout);
+            Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+            Assert.True(File.Exists(Root + dest), "the role did not install the binary inside the Debian 11 root");
+            Assert.Contains("libvirt-pci", first.Result("Check it is recent enough for the fleet modules", "debian11")["msg"]!.GetValue<string>());
+            var result = first.Result("Address the domain", "debian11");
+            Assert.True(result["changed"]!.GetValue<bool>());
+            var file = result["files"]![0]!;
+            Assert.Equal("7.0", file["libvirt"]!.GetValue<string>());
+            Assert.Contains("libvirt.so.0.7000.0", file["libvirtFrom"]!.GetValue<string>());
+            var addressed = File.ReadAllText(Root + work + "/vm.xml");
+            Assert.Equal(Rewriter.Assign(SourceText.FromString("vm.xml", xml), new RewriteOptions { Libvirt = LibvirtProfile.For(new Version(7, 0)), Stable = true }).Text, addressed);
+
+            var second = Ansible.Playbook(dir.Path, "play.yml", "hosts");
+            Assert.True(second.ExitCode == 0, second.Stdout + second.Stderr);
+            Assert.False(second.Result("Address the domain", "debian11")["changed"]!.GetValue<bool>());
+            Assert.False(second.Result("Copy the binary to the host", "debian11")["changed"]!.GetValue<bool>());
+            Assert.Equal(addressed, File.ReadAllText(Root + work + "/vm.xml"));
+        }
+        finally { Directory.Delete(Root + work, recursive: true); }
+    }
 }

@@ -57,7 +57,8 @@ public sealed class PackagingTests
     [SkippableFact]
     public void The_published_binary_needs_no_glibc_newer_than_2_28_and_runs_on_debian_11_and_13()
     {
-        string[] suites = ["bullseye", "trixie"];
+        string[] suites = ["bullseye", "trixie", "trixie-backports"];
+        var installed = new Dictionary<string, string> { ["bullseye"] = "7.0", ["trixie"] = "11.3", ["trixie-backports"] = "12.9" };
         foreach (var suite in suites)
             Support.Require.Available(File.Exists($"/var/tmp/libvirt-pci-{suite}/root/usr/sbin/libvirtd") && Environment.UserName == "root"
                 ? null : $"the {suite} chroot is not made, or not root (bash tools/libvirt-sandbox.sh --debian {suite} make)");
@@ -88,6 +89,12 @@ public sealed class PackagingTests
                 var there = Run("chroot", null, root, "sh", "-c", "cd /tmp/libvirt-pci-binary-test && ./libvirt-pci --json --libvirt-version 7.0 " + string.Join(" ", names));
                 Assert.True(there.Code == here.Code, $"{suite}: exit {there.Code}, here {here.Code}: {there.Err}");
                 Assert.Equal(here.Out, there.Out);
+                // with no flag, the libvirt installed on that host is the one reproduced, and said
+                var own = Run("chroot", null, root, "sh", "-c", "cd /tmp/libvirt-pci-binary-test && ./libvirt-pci --json q35-web.xml");
+                using var report = System.Text.Json.JsonDocument.Parse(own.Out);
+                var file = report.RootElement.GetProperty("files")[0];
+                Assert.Equal(installed[suite], file.GetProperty("libvirt").GetString());
+                Assert.Contains($"the installed libvirt {installed[suite]}.0", file.GetProperty("libvirtFrom").GetString());
             }
             finally { Directory.Delete(work, recursive: true); }
         }
