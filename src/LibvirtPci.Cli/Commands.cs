@@ -26,6 +26,9 @@ public static class Commands
 {
     public const string Version = "0.2.0";
 
+    /// <summary>The date the manual page carries (a release sets it with the version).</summary>
+    public const string ReleaseDate = "2026-12-07";
+
     private const string AssignHelp = """
 
 Fills in every missing PCI address and adds the PCI controllers libvirt would add, so that
@@ -64,7 +67,7 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
     }
 
     /// <summary>Every command and option of the tool, bound to its handler (a run builds only the command it runs).</summary>
-    private static CommandLine.Root Tool(CommandContext ctx) => new("libvirt-pci", "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
+    internal static CommandLine.Root Tool(CommandContext ctx) => new("libvirt-pci", "libvirt-pci: libvirt-compatible, stable PCI addresses for domain XML",
         console =>
         {
             var app = CommandLine.NewCommand(console, "libvirt-pci", "Assign PCI addresses as libvirt would.", version: Version);
@@ -167,6 +170,41 @@ written out so it stays. The machine becomes the matching pc-q35 version; addres
 as libvirt gives them on q35, and an address ledger is started. What q35 cannot host (the ISA
 ib700 watchdog) is refused in words. Compare: virt-xml --convert-to-q35 also replaces NIC and
 sound models and renames disks.
+"""),
+
+        new("man", "Print the manual page, libvirt-pci(1), in roff (man -l - reads it).", cmd =>
+            cmd.OnExecute(() =>
+            {
+                ctx.Out.Write(Reference.ManPage(Tool(ctx), Version, ReleaseDate));
+                return ExitCode.Ok;
+            }), """
+
+The page is made from the same definitions as --help: every command and option, the exit
+codes and the diagnostic codes. Packages install it; for a bare binary:
+  libvirt-pci man | gzip > /usr/local/share/man/man1/libvirt-pci.1.gz
+"""),
+
+        new("completion", "Print the shell completion script for bash or zsh.", cmd =>
+        {
+            var shell = cmd.Files("SHELL", "bash or zsh", many: false);
+            cmd.OnExecute(() =>
+            {
+                var which = shell.Values.FirstOrDefault();
+                if (which is not ("bash" or "zsh"))
+                {
+                    ctx.Err.WriteLine($"libvirt-pci: error LP001: completion takes bash or zsh, not '{which}'");
+                    return ExitCode.InvalidInput;
+                }
+                ctx.Out.Write(which == "bash" ? Reference.Bash(Tool(ctx)) : Reference.Zsh(Tool(ctx)));
+                return ExitCode.Ok;
+            });
+        }, """
+
+Completes commands, options, --libvirt-version, --ovmf-version, --io-reserve and --format
+values, files, and for migrate the domains `virsh list --all` names. Packages install it; for
+a bare binary:
+  libvirt-pci completion bash > /etc/bash_completion.d/libvirt-pci
+  libvirt-pci completion zsh > /usr/local/share/zsh/site-functions/_libvirt-pci
 """),
 
         new("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
