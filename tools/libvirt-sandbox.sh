@@ -140,7 +140,7 @@ mirror() { # the Debian archive apt is configured with (the corpus fetcher does 
 # the conversion tests compare with).
 # Debian 11 (bullseye) builds SPICE into QEMU 5.2; there is no modules package. trixie-backports is
 # Debian 13 with libvirt and QEMU taken from its backports (libvirt 12.x, QEMU 11.x).
-chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 ovmf virtinst"
+chroot_packages="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients qemu-system-x86 ovmf virtinst man-db"
 [ "$suite" = bullseye ] || chroot_packages="$chroot_packages qemu-system-modules-spice"
 base_suite=${suite%-backports}
 target_release=

@@ -11,7 +11,7 @@ namespace LibvirtPci.Cli;
 /// `libvirt-pci man` prints libvirt-pci(1) in roff, `libvirt-pci completion bash|zsh` the
 /// completion script. tools/release.sh puts both in the packages; tests compare them with --help.
 /// </summary>
-internal static class Reference
+public static class Reference
 {
     /// <summary>One command as the reference shows it: its words after "libvirt-pci", the built command, its long help.</summary>
     public sealed record CommandPage(string Path, CommandLineApplication App, string? ExtendedHelp);
