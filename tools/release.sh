@@ -4,6 +4,7 @@
 #   libvirt-pci-VERSION-1.x86_64.rpm    rpmbuild from packaging/rpm/libvirt-pci.spec, the same files
 #   libvirt-pci-VERSION-linux-x86_64.tar.gz   the bare binary with its man page and completions
 #   libvirt_pci-fleet-VERSION.tar.gz    the Ansible collection (ansible-galaxy collection build)
+#   fleet_migrate.yml                   its playbook, to run as a file of the user's own
 #   SHA256SUMS                          over all of them (sha256sum -c SHA256SUMS)
 #
 #   tools/release.sh [--binary PATH] [--out DIR] [VERSION]
@@ -83,8 +84,10 @@ mkdir -p "$work/$tarball"
 cp "$files"/* "$work/$tarball/"
 tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner -C "$work" -cf - "$tarball" | gzip -9n > "$out/$tarball.tar.gz"
 
-# the Ansible collection
+# the Ansible collection, and its playbook as a file of the user's own (run from inside the
+# collection, ansible-core warns "running playbook inside collection" on every run)
 ansible-galaxy collection build src/ansible_collections/libvirt_pci/fleet --output-path "$out" >/dev/null
+cp src/ansible_collections/libvirt_pci/fleet/playbooks/fleet_migrate.yml "$out/"
 
-(cd "$out" && sha256sum -- *.deb *.rpm *.tar.gz > SHA256SUMS)
+(cd "$out" && sha256sum -- *.deb *.rpm *.tar.gz fleet_migrate.yml > SHA256SUMS)
 echo "$out"

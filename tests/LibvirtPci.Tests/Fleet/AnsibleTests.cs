@@ -130,8 +130,32 @@ public sealed class AnsibleCollectionTests
         Assert.True(File.Exists(tarball), build.Out);
         var listing = Proc.Run("tar", ["-tzf", tarball]).Out;
         foreach (var f in new[] { "plugins/modules/domain_xml.py", "plugins/modules/domains.py", "plugins/module_utils/libvirt_pci.py",
-                     "roles/install/tasks/main.yml", "playbooks/fleet-migrate.yml", "README.md", "CHANGELOG.md", "MANIFEST.json" })
+                     "roles/install/tasks/main.yml", "playbooks/fleet_migrate.yml", "README.md", "CHANGELOG.md", "MANIFEST.json" })
             Assert.Contains(f, listing);
+    }
+
+    /// <summary>
+    /// ansible-test sanity, as far as Debian's ansible-core runs it here: 22 of its 29 tests need
+    /// nothing but the collection; the other 7 (ansible-doc, import, pep8, pylint, runtime-metadata,
+    /// validate-modules, yamllint) first bootstrap pip into a venv from the network, which this
+    /// machine does not reach. Run on a copy, so that its tests/output stays out of the repository.
+    /// </summary>
+    [SkippableFact]
+    public void Ansible_test_sanity_passes_every_test_that_runs_offline()
+    {
+        Ansible.Require();
+        Require.Available(File.Exists("/usr/bin/ansible-test") ? null : "ansible-test is not installed (Debian's ansible-core has it)");
+        using var dir = new TempDir();
+        var copy = Path.Combine(dir.Path, "ansible_collections", "libvirt_pci", "fleet");
+        Directory.CreateDirectory(copy);
+        Assert.Equal(0, Proc.Run("cp", ["-r", Ansible.Collection + "/.", copy]).Code);
+        string[] offline = ["action-plugin-docs", "changelog", "compile", "empty-init", "future-import-boilerplate", "ignores", "line-endings",
+            "metaclass-boilerplate", "no-assert", "no-basestring", "no-dict-iteritems", "no-get-exception", "no-illegal-filenames", "no-main-display",
+            "no-smart-quotes", "no-unicode-literals", "replace-urlopen", "shebang", "shellcheck", "symlinks", "use-argspec-type-path", "use-compat-six"];
+        var python = Proc.Run("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).Out.Trim();
+        var sanity = Proc.Run("ansible-test", ["sanity", "--python", python, .. offline.SelectMany(t => new[] { "--test", t })], copy);
+        Assert.True(sanity.Code == 0, sanity.Out + sanity.Err);
+        Assert.DoesNotContain("ERROR", sanity.Out);
     }
 }
 
@@ -228,6 +252,9 @@ public sealed class DomainXmlModuleTests(ITestOutputHelper output)
         Assert.Contains(expected, failedResult["msg"]!.GetValue<string>());
         Assert.Equal([fresh], failedResult["changed_files"]!.AsArray().Select(f => f!.GetValue<string>()));
         Assert.NotEqual(freshBefore, File.ReadAllBytes(fresh));
+        // short: statuses and findings, not every device of every file (the callback prints it whole)
+        Assert.All(failedResult["files"]!.AsArray(), f => Assert.Null(f!["devices"]));
+        Assert.True(failedResult.ToJsonString().Length < 4000, $"{failedResult.ToJsonString().Length} characters");
     }
 
     /// <summary>
@@ -268,7 +295,7 @@ public sealed class DomainXmlModuleTests(ITestOutputHelper output)
 /// The module domains against four real libvirt daemons as four inventory hosts (Debian 11's
 /// 7.0, the host's 9.0, Debian 13's 11.3 and its backports' 12.9): check mode defines nothing, a
 /// run migrates every domain and rolls back the one whose define is refused, a second run has
-/// nothing to do; and the example playbook fleet-migrate.yml over all, with its summary and the
+/// nothing to do; and the example playbook libvirt_pci.fleet.fleet_migrate over all, with its summary and the
 /// backups fetched.
 /// </summary>
 [Trait("Category", "Integration")]
@@ -283,7 +310,8 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
 
     /// <param name="refusing">the hosts whose virsh refuses to define refuse-me's new XML</param>
     private static string Inventory(string wrapper, params string[] refusing) =>
-        "[kvm]\n" + string.Concat(Hosts.Select(h => $"{h.Host} ansible_connection=local libvirt_uri={h.Daemon.Uri} libvirt_pci_virsh={(refusing.Contains(h.Host) ? wrapper : "/usr/bin/virsh")}\n"));
+        "[kvm]\n" + string.Concat(Hosts.Select(h => $"{h.Host} ansible_connection=local libvirt_uri={h.Daemon.Uri} libvirt_pci_virsh={(refusing.Contains(h.Host) ? wrapper : "/usr/bin/virsh")}\n"))
+        + "[kvm_hosts:children]\nkvm\n"; // the README's group
 
     private static string Playbook(string backups, string? only = null) => $"""
         - hosts: kvm
@@ -383,9 +411,8 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
     [SkippableFact]
     public void The_example_playbook_migrates_every_host_fetches_backups_and_sums_up() => OnDaemons(["kvm113"], dir =>
     {
-        var playbook = Path.Combine(Ansible.Collection, "playbooks", "fleet-migrate.yml");
-        // one batch of every host; one fails (25%, under max_fail), so the play goes on to the summary
-        var run = Ansible.Playbook(dir.Path, playbook, "hosts", "-e", "target=kvm", "-e", "batch=4", "-e", "max_fail=60",
+        // by its name, as the README runs it; one batch of every host; one fails (25%, under max_fail), so the play goes on to the summary
+        var run = Ansible.Playbook(dir.Path, "libvirt_pci.fleet.fleet_migrate", "hosts", "-e", "target=kvm", "-e", "batch=4", "-e", "max_fail=60",
             "-e", $"backups={dir.Path}/fetched", "-e", $"libvirt_pci_dest={Ansible.Binary}");
         output.WriteLine(run.Stderr);
         Assert.Equal(2, run.ExitCode); // kvm113 had a rolled-back domain
@@ -398,6 +425,39 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
                 .Where(f => f.Contains(Path.DirectorySeparatorChar + host + Path.DirectorySeparatorChar, StringComparison.Ordinal)).Select(Path.GetFileName).Order().ToList();
             Assert.Equal(Names.Order().Select(n => n + ".xml"), fetched);
         }
+    });
+
+    /// <summary>
+    /// The README's example as written: the release's fleet_migrate.yml (the collection's playbook,
+    /// copied beside the inventory) over the group kvm_hosts, --check --diff then for real, nothing
+    /// else but where each host's binary is. No warnings; the migrate
+    /// task says what it does in both modes; check mode says "would change"; the originals land in
+    /// libvirt-pci-backups/RUN/HOST/ in the folder it ran in.
+    /// </summary>
+    [SkippableFact]
+    public void The_readme_example_runs_without_warnings_names_its_tasks_truly_and_keeps_backups_beside_the_caller() => OnDaemons([], dir =>
+    {
+        const string migrateTask = "Migrate every domain - record its addresses, define, verify (in check mode - only report)";
+        const string summaryTask = "Domains checked / changed / failed, per host";
+        File.Copy(Path.Combine(Ansible.Collection, "playbooks", "fleet_migrate.yml"), Path.Combine(dir.Path, "fleet_migrate.yml"));
+        var check = Ansible.Playbook(dir.Path, "fleet_migrate.yml", "hosts", "--check", "--diff", "-e", $"libvirt_pci_dest={Ansible.Binary}");
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        Assert.DoesNotContain("[WARNING]", check.Stderr);
+        Assert.All(Hosts, h => Assert.True(check.Result(migrateTask, h.Host)["changed"]!.GetValue<bool>()));
+        Assert.Equal(string.Join("; ", Hosts.Select(h => $"{h.Host}: 4 checked, 4 would change, 0 failed (libvirt {h.Version})")),
+            check.Result(summaryTask)["msg"]!.GetValue<string>());
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "libvirt-pci-backups")));
+
+        var run = Ansible.Playbook(dir.Path, "fleet_migrate.yml", "hosts", "-e", $"libvirt_pci_dest={Ansible.Binary}");
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.DoesNotContain("[WARNING]", run.Stderr);
+        Assert.Equal(string.Join("; ", Hosts.Select(h => $"{h.Host}: 4 checked, 4 changed, 0 failed (libvirt {h.Version})")),
+            run.Result(summaryTask)["msg"]!.GetValue<string>());
+        var runs = Directory.GetDirectories(Path.Combine(dir.Path, "libvirt-pci-backups"));
+        var only = Assert.Single(runs);
+        Assert.Matches(@"^\d{8}T\d{6}Z$", Path.GetFileName(only));
+        foreach (var (host, _, _) in Hosts)
+            Assert.Equal(Names.Order().Select(n => n + ".xml"), Directory.GetFiles(Path.Combine(only, host)).Select(Path.GetFileName).Order());
     });
 }
 

@@ -37,7 +37,7 @@ public sealed class ReleaseTests
         var sums = Proc.Run("sha256sum", ["-c", "SHA256SUMS"], release);
         Assert.True(sums.Code == 0, sums.Out + sums.Err);
         Assert.Equal(
-            [$"libvirt-pci-{version}-1.x86_64.rpm", $"libvirt-pci-{version}-linux-x86_64.tar.gz", $"libvirt-pci_{version}-1_amd64.deb", $"libvirt_pci-fleet-{version}.tar.gz"],
+            ["fleet_migrate.yml", $"libvirt-pci-{version}-1.x86_64.rpm", $"libvirt-pci-{version}-linux-x86_64.tar.gz", $"libvirt-pci_{version}-1_amd64.deb", $"libvirt_pci-fleet-{version}.tar.gz"],
             Regex.Matches(sums.Out, @"^(\S+): OK$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal));
 
         var deb = Path.Combine(release, $"libvirt-pci_{version}-1_amd64.deb");

@@ -171,6 +171,10 @@ def main():
     if diffs:
         result['diff'] = diffs
     if failed:
+        # The message first and short: a failed result keeps each file's status and findings, not
+        # every device (a folder's report runs to many KB, and the callback prints it whole).
+        for f in files:
+            f.pop('devices', None)
         module.fail_json(msg="%d of %d files failed: %s" % (len(failed), len(files), '; '.join(result['failed_files'])), **result)
     module.exit_json(**result)
 
