@@ -139,6 +139,7 @@ says which. Everything else is a warning or a note, and the file is written.
             var spare = OptionValues.SparePortsOption(cmd);
             var io = OptionValues.IoReserveOption(cmd);
             var virshPath = cmd.Valued("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
+            var virshTimeout = cmd.Valued("--virsh-timeout <SECONDS>", "stop a virsh command that has not finished after this long (default 120): a daemon that does not answer fails that domain, it does not hang the run");
             var force = cmd.Flag("--force", "define even when the new XML has an error finding (e.g. LP601: the domain would not boot)");
             var libvirt = cmd.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default: the daemon's own, from virsh version --daemon)");
             var json = cmd.Flag("--json", "print a JSON report on stdout instead of the diffs: each domain's outcome, its XML before and after, findings");
@@ -148,8 +149,18 @@ says which. Everything else is a warning or a note, and the file is written.
             {
                 if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
                 if (!OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)) return ExitCode.InvalidInput;
+                TimeSpan? timeout = null;
+                if (virshTimeout.Value() is { } seconds)
+                {
+                    if (!int.TryParse(seconds, out var s) || s is < 1 or > 86_400)
+                    {
+                        ctx.Err.WriteLine($"libvirt-pci: error LP001: --virsh-timeout takes seconds from 1 to 86400, not '{seconds}'");
+                        return ExitCode.InvalidInput;
+                    }
+                    timeout = TimeSpan.FromSeconds(s);
+                }
                 return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
-                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue()));
+                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue(), timeout));
             });
         }, """
 
@@ -272,27 +283,13 @@ internal static class TreeCommand
     /// <summary>SVG through Graphviz's dot, when it is installed; else say how to get it.</summary>
     private static int Svg(CommandContext ctx, string dot)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("dot") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-Tsvg");
-        System.Diagnostics.Process process;
-        try { process = System.Diagnostics.Process.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            ctx.Err.WriteLine("libvirt-pci: error LP111: --format svg needs Graphviz's dot, which is not installed (apt-get install graphviz; or --format dot | dot -Tsvg elsewhere)");
-            return ExitCode.InvalidInput;
-        }
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var copy = Task.Run(() => { process.StandardOutput.BaseStream.CopyTo(ctx.StdoutStream); });
-            process.StandardInput.Write(dot);
-            process.StandardInput.Close();
-            process.WaitForExit();
-            copy.Wait();
-            if (process.ExitCode == 0) return ExitCode.Ok;
-            ctx.Err.WriteLine($"libvirt-pci: error LP111: dot failed: {stderr.Result.Trim()}");
-            return ExitCode.InvalidInput;
-        }
+        ctx.Out.Flush();
+        var r = ProcessRunner.Run("dot", ["-Tsvg"], TimeSpan.FromMinutes(2), stdin: dot, stdoutTo: ctx.StdoutStream);
+        if (r.ExitCode == 0) return ExitCode.Ok;
+        ctx.Err.WriteLine(r.Started
+            ? $"libvirt-pci: error LP111: dot failed: {(r.TimedOut ? r.Stderr : r.Error)}"
+            : "libvirt-pci: error LP111: --format svg needs Graphviz's dot, which is not installed (apt-get install graphviz; or --format dot | dot -Tsvg elsewhere)");
+        return ExitCode.InvalidInput;
     }
 }
 

@@ -69,16 +69,9 @@ internal static class HookCommand
 
     private static string? HooksDirectory(CommandContext ctx)
     {
-        var psi = new ProcessStartInfo("git", "rev-parse --git-path hooks") { RedirectStandardOutput = true, RedirectStandardError = true };
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var output = p.StandardOutput.ReadToEnd().Trim();
-            p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode == 0 && output.Length > 0) return Path.GetFullPath(output);
-        }
-        catch (System.ComponentModel.Win32Exception) { }
+        var git = ProcessRunner.Run("git", ["rev-parse", "--git-path", "hooks"], TimeSpan.FromMinutes(1));
+        var output = git.Text.Trim();
+        if (git.ExitCode == 0 && output.Length > 0) return Path.GetFullPath(output);
         ctx.Err.WriteLine("libvirt-pci: error LP121: not inside a Git repository (or git is not installed)");
         return null;
     }

@@ -12,35 +12,18 @@ using LibvirtPci.Xml;
 
 namespace LibvirtPci.Cli;
 
-/// <summary>The user's virsh, run as a process (the only place the tool talks to libvirt).</summary>
-public sealed class Virsh(string executable, string? uri)
+/// <summary>
+/// The user's virsh, run as a process (the only place the tool talks to libvirt). A virsh that
+/// does not finish in <paramref name="timeout"/> (a daemon that does not answer) is stopped and
+/// its command is a failure whose message says so.
+/// </summary>
+public sealed class Virsh(string executable, string? uri, TimeSpan timeout)
 {
-    public sealed record Result(int ExitCode, byte[] Stdout, string Stderr)
-    {
-        public string Text => Encoding.UTF8.GetString(Stdout);
-        public string Error => Stderr.Trim().Replace("\n", " ", StringComparison.Ordinal);
-    }
+    /// <summary>What a virsh command may take by default: a define or dumpxml takes well under a second.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
-    public Result Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (uri is not null) { psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(uri); }
-        psi.ArgumentList.Add("-q");
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        try
-        {
-            using var p = Process.Start(psi)!;
-            using var ms = new MemoryStream();
-            var err = p.StandardError.ReadToEndAsync();
-            p.StandardOutput.BaseStream.CopyTo(ms);
-            p.WaitForExit();
-            return new Result(p.ExitCode, ms.ToArray(), err.Result);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return new Result(127, Array.Empty<byte>(), $"cannot run {executable}: {e.Message}");
-        }
-    }
+    public ProcessRunner.Result Run(params string[] args) =>
+        ProcessRunner.Run(executable, [.. uri is null ? [] : new[] { "-c", uri }, "-q", .. args], timeout);
 }
 
 /// <summary>
@@ -51,7 +34,7 @@ public sealed class Virsh(string executable, string? uri)
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false, bool AcpiIndex = false);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false, bool AcpiIndex = false, TimeSpan? VirshTimeout = null);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -60,7 +43,7 @@ internal static class MigrateCommand
             ctx.Err.WriteLine("libvirt-pci: error LP001: name the domains to migrate, or --all");
             return ExitCode.InvalidInput;
         }
-        var virsh = new Virsh(o.VirshPath, o.Uri);
+        var virsh = new Virsh(o.VirshPath, o.Uri, o.VirshTimeout ?? Virsh.DefaultTimeout);
         var names = o.Domains.ToList();
         if (o.All)
         {

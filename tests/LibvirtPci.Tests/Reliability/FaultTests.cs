@@ -60,4 +60,41 @@ public sealed class FaultTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(vm));
         Assert.Contains("<address type='pci'", File.ReadAllText(vm));
     }
+
+    /// <summary>
+    /// A virsh that never answers (a daemon that hangs) is stopped after --virsh-timeout: the
+    /// domain fails with its code and the command in the message, the run ends, no stack trace.
+    /// </summary>
+    [Fact]
+    public void A_hanging_virsh_is_stopped_and_reported_with_its_command()
+    {
+        using var dir = new TempDir();
+        var virsh = dir.File("virsh", System.Text.Encoding.UTF8.GetBytes("""
+            #!/bin/sh
+            # a virsh whose daemon answers list and version, then hangs on dumpxml (or on everything with HANG=all)
+            while [ "$1" = -c ] || [ "$1" = -q ]; do [ "$1" = -c ] && shift; shift; done
+            [ "${HANG:-}" = all ] && exec sleep 600
+            case "$1" in
+              list) echo vm1 ;;
+              version) echo "Running against daemon: 9.0.0" ;;
+              *) exec sleep 600 ;;
+            esac
+
+            """));
+        File.SetUnixFileMode(virsh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var r = Proc.Run(Binary, ["migrate", "--all", "--virsh", virsh, "--virsh-timeout", "1", "--backup-dir", Path.Combine(dir.Path, "b")]);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"took {started.Elapsed}");
+        Assert.NotEqual(0, r.Code);
+        Assert.DoesNotContain("Unhandled exception", r.Err);
+        Assert.Contains("error LP131: virsh dumpxml failed: `" + virsh + " -q dumpxml --inactive vm1` did not finish in 1 s and was stopped", r.Err);
+
+        var all = Proc.Run(Binary, ["migrate", "--all", "--virsh", virsh, "--virsh-timeout", "1"], dir.Path, new Dictionary<string, string?> { ["HANG"] = "all" });
+        Assert.Equal(3, all.Code);
+        Assert.Contains("error LP130: virsh list failed: `" + virsh + " -q list --all --name` did not finish in 1 s and was stopped", all.Err);
+
+        var bad = Proc.Run(Binary, ["migrate", "--all", "--virsh-timeout", "soon"]);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("error LP001: --virsh-timeout takes seconds from 1 to 86400, not 'soon'", bad.Err);
+    }
 }
