@@ -473,29 +473,16 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
 [Trait("Category", "NativeBinary")]
 public sealed class Debian11HostTests(ITestOutputHelper output)
 {
-    private const string Root = "/var/tmp/libvirt-pci-bullseye/root";
+    private static readonly string Root = ChrootHost.Root("bullseye");
 
     [SkippableFact]
     public void The_install_role_and_domain_xml_run_the_binary_on_a_debian_11_host()
     {
         Ansible.Require();
         Require.Available(Support.Cli.ExternalBinary is null ? "needs the NativeAOT binary (LIBVIRT_PCI_BINARY=out/native/libvirt-pci; tools/test.sh sets it)"
-            : !File.Exists(Root + "/usr/bin/python3") || Environment.UserName != "root" ? $"the bullseye chroot is not made, or not root (bash tools/libvirt-sandbox.sh --debian bullseye make)" : null);
+            : ChrootHost.Missing("bullseye"));
         using var dir = new TempDir();
-        var remoteTmp = Path.Combine(dir.Path, ".ansible-remote");
-        Directory.CreateDirectory(remoteTmp);
-        var python = dir.File("python-debian11", Encoding.UTF8.GetBytes($$"""
-            #!/bin/sh
-            # Python 3 of the Debian 11 chroot, with Ansible's remote temporary folder at the same path inside
-            exec unshare --mount --propagation private /bin/sh -ec '
-              mkdir -p "{{Root}}{{remoteTmp}}"
-              mount --bind "{{remoteTmp}}" "{{Root}}{{remoteTmp}}"
-              mount -t proc proc "{{Root}}/proc"
-              exec chroot "{{Root}}" /usr/bin/python3 "$@"' python3 "$@"
-
-            """));
-        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        dir.File("hosts", Encoding.UTF8.GetBytes($"debian11 ansible_connection=local ansible_python_interpreter={python}\n"));
+        ChrootHost.Inventory(dir, "bullseye", "debian11");
         var work = $"/tmp/libvirt-pci-ansible-{Guid.NewGuid():N}";
         Directory.CreateDirectory(Root + work + "/bin"); // as /usr/local/bin is on a host
         var xml = new DomainGenerator(4242).Generate(new DomainGenerator.Options(Machine: "q35"));

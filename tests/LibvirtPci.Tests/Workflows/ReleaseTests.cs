@@ -105,6 +105,61 @@ public sealed class ReleaseTests
     }
 }
 
+/// <summary>
+/// The install role with the release's .deb on a Debian 11 host (the bullseye chroot as an Ansible
+/// host): apt installs it, the package's binary is the one that runs, a second run changes nothing;
+/// a .rpm for an apt host is refused in words.
+/// </summary>
+[Trait("Category", "NativeBinary")]
+public sealed class InstallRolePackageTests
+{
+    [SkippableFact]
+    public void The_install_role_installs_the_deb_with_apt_on_a_debian_11_host_and_refuses_an_rpm_there()
+    {
+        Require.Available(Support.Cli.ExternalBinary is null ? "needs the NativeAOT binary (LIBVIRT_PCI_BINARY=out/native/libvirt-pci; tools/test.sh sets it)"
+            : !File.Exists("/usr/bin/rpmbuild") || !File.Exists("/usr/bin/ansible-playbook") ? "rpm and ansible-core are not installed" : ChrootHost.Missing("bullseye"));
+        using var dir = new TempDir();
+        var r = Proc.Run("bash", ["tools/release.sh", "--binary", Support.Cli.ExternalBinary!, "--out", Path.Combine(dir.Path, "release")], Paths.RepoRoot);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        var release = r.Out.Trim().Split('\n')[^1];
+        var sums = File.ReadAllLines(Path.Combine(release, "SHA256SUMS")).Select(l => l.Split("  ")).ToDictionary(p => p[1], p => p[0]);
+        var deb = sums.Keys.Single(k => k.EndsWith(".deb", StringComparison.Ordinal));
+        var rpm = sums.Keys.Single(k => k.EndsWith(".rpm", StringComparison.Ordinal));
+        ChrootHost.Inventory(dir, "bullseye", "debian11");
+        string Play(string package) => $"""
+            - hosts: debian11
+              gather_facts: false
+              roles:
+                - role: libvirt_pci.fleet.install
+                  libvirt_pci_package_src: {Path.Combine(release, package)}
+                  libvirt_pci_sha256: "{sums[package]}"
+            """;
+        dir.File("deb.yml", Encoding.UTF8.GetBytes(Play(deb)));
+        dir.File("rpm.yml", Encoding.UTF8.GetBytes(Play(rpm)));
+        var root = ChrootHost.Root("bullseye");
+        try
+        {
+            var first = Ansible.Playbook(dir.Path, "deb.yml", "hosts");
+            Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+            Assert.True(first.Result("Install the .deb (apt)", "debian11")["changed"]!.GetValue<bool>());
+            Assert.Contains("at /usr/bin/libvirt-pci", first.Result("Check it is recent enough for the fleet modules", "debian11")["msg"]!.GetValue<string>());
+            Assert.True(File.Exists(root + "/usr/share/man/man1/libvirt-pci.1.gz"));
+            var again = Ansible.Playbook(dir.Path, "deb.yml", "hosts");
+            Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
+            Assert.False(again.Result("Install the .deb (apt)", "debian11")["changed"]!.GetValue<bool>());
+
+            var refused = Ansible.Playbook(dir.Path, "rpm.yml", "hosts");
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("debian11 installs packages with apt, which does not take " + rpm,
+                refused.Result("Refuse a package the host's package manager does not take", "debian11")["msg"]!.GetValue<string>());
+        }
+        finally
+        {
+            Proc.Run("chroot", [root, "sh", "-c", "dpkg --purge libvirt-pci >/dev/null 2>&1; rm -f /var/tmp/libvirt-pci*"]);
+        }
+    }
+}
+
 /// <summary>Drives a bash completion function the way bash does: COMP_WORDS, COMP_CWORD, then COMPREPLY.</summary>
 public static class BashCompletion
 {
