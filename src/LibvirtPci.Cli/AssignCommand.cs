@@ -213,12 +213,13 @@ internal static class AssignCommand
     internal static string UnifiedDiff(string name, string before, string after) =>
         UnidiffRenderer.GenerateUnidiff(before, after, Path.IsPathRooted(name) ? name : "a/" + name, Path.IsPathRooted(name) ? name : "b/" + name, ignoreWhitespace: false, contextLines: 3);
 
-    private static IEnumerable<string> Explain(string name, RewritePlan plan)
-    {
-        foreach (var d in plan.Devices.Where(d => d.Origin == "assigned"))
-            yield return $"{name}:{(d.Line > 0 ? d.Line + ":" : "")} {(d.Added ? "added " : "")}{d.Key} -> {d.Address}{(d.Multifunction ? " multifunction" : "")}: {d.Reason}";
-        foreach (var f in plan.Findings) yield return f.Format(name);
-    }
+    /// <summary>Why each address was chosen and what was found, in the file's line order (added devices, which have no line, last).</summary>
+    private static IEnumerable<string> Explain(string name, RewritePlan plan) =>
+        plan.Devices.Where(d => d.Origin == "assigned")
+            .Select(d => (Line: d.Line, Text: $"{name}:{(d.Line > 0 ? d.Line + ":" : "")} {(d.Added ? "added " : "")}{d.Key} -> {d.Address}{(d.Multifunction ? " multifunction" : "")}: {d.Reason}"))
+            .Concat(plan.Findings.Select(f => (f.Line, Text: f.Format(name))))
+            .OrderBy(e => e.Line > 0 ? e.Line : int.MaxValue)
+            .Select(e => e.Text);
 }
 
 /// <summary>Option values shared by assign and migrate.</summary>

@@ -105,6 +105,9 @@ public static class CommandLine
     /// <summary>Runs the command the arguments name; help and version go to <paramref name="stdout"/>.</summary>
     public static int Run(Root root, IReadOnlyList<string> args, BufferedConsole console, TextWriter stdout)
     {
+        // `help` and `help COMMAND` are --help (a file named help is ./help)
+        if (args.Count is 1 or 2 && args[0] == "help" && (args.Count == 1 || root.Commands.Any(c => c.Name == args[1])))
+            args = [.. args.Skip(1), "--help"];
         CommandLineApplication command;
         string[] rest;
         if (args.Count > 0 && root.Commands.FirstOrDefault(c => c.Name == args[0]) is { } named)
@@ -135,7 +138,8 @@ public static class CommandLine
     /// <summary>A command McMaster thinks <paramref name="word"/> was meant to be, when no file of that name exists.</summary>
     private static string? MistypedCommand(Root root, BufferedConsole console, string word)
     {
-        if (word.StartsWith('-') || File.Exists(word) || Directory.Exists(word)) return null;
+        // a word with a dot or a slash names a file (vm.xml, ./vms): a missing one is LP100, not a typo of a command
+        if (word.StartsWith('-') || word.Contains('.') || word.Contains('/') || File.Exists(word) || Directory.Exists(word)) return null;
         var names = new CommandLineApplication(console) { Name = root.Name, MakeSuggestionsInErrorMessage = true };
         foreach (var c in root.Commands) names.Command(c.Name, _ => { });
         try
@@ -232,7 +236,7 @@ public static class CommandLine
                 help.Append("  ").Append(left.PadRight(width));
                 AppendWrapped(help, right, indent: width + 2);
             }
-            if (commands.Count > 0) help.Append($"\nRun '{path} COMMAND --help' for more about a command.\n");
+            if (commands.Count > 0) help.Append($"\nRun '{path} help COMMAND' (or '{path} COMMAND --help') for more about a command.\n");
             if (app.ExtendedHelpText is { } extended) help.Append(extended).Append(extended.EndsWith('\n') ? "" : "\n");
             return help.ToString();
         }

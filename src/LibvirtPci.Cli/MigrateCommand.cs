@@ -80,7 +80,7 @@ internal static class MigrateCommand
                 default: failed++; exit = Math.Max(exit, outcome); break;
             }
         }
-        ctx.Err.WriteLine($"libvirt-pci migrate: {names.Count} domains, {changed} {(o.DryRun ? "to change" : "changed")}, {unchanged} unchanged, {failed} failed" +
+        ctx.Err.WriteLine($"libvirt-pci migrate: {names.Count} domain{(names.Count == 1 ? "" : "s")}, {changed} {(o.DryRun ? "to change" : "changed")}, {unchanged} unchanged, {failed} failed" +
             (!o.DryRun && changed > 0 ? $"; originals in {backupDir}" : ""));
         if (report is not null)
             ctx.Out.Write(report.ToJson(w =>
@@ -96,6 +96,9 @@ internal static class MigrateCommand
     }
 
     /// <summary>Returns Ok (nothing to do), ChangesNeeded (changed, or would change), or an error code.</summary>
+    /// <summary>"[3/5]" of "[3/5] vm:": for lines whose message already starts with the domain's name.</summary>
+    private static string Counter(string prefix) => prefix[..prefix.IndexOf(' ')];
+
     private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, LibvirtChoice libvirt, string backupDir, string prefix, JsonReport? report)
     {
         var dump = virsh.Run("dumpxml", "--inactive", name);
@@ -120,11 +123,11 @@ internal static class MigrateCommand
         }
         catch (InputException e)
         {
-            ctx.Err.WriteLine($"{prefix} {e}");
+            ctx.Err.WriteLine($"{Counter(prefix)} {e}"); // the message names the domain itself
             report?.Domain(name, "failed", e.Errors, error: e.ToString());
             return ExitCode.InvalidInput;
         }
-        foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{prefix} {f.Format(name)}");
+        foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{Counter(prefix)} {f.Format(name)}");
         if (!o.Force && plan.Findings.Any(f => f.Severity == Severity.Error))
         {
             ctx.Err.WriteLine($"{prefix} not defined: the new XML has errors (fix them, or use --force to define it anyway)");

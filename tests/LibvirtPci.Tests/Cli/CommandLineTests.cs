@@ -136,6 +136,22 @@ public sealed class CommandLineTests
         var sub = new Probe().Output("hook", "install", "-h");
         Assert.StartsWith("install it\n\nUsage: tool hook install [options] [DIR]\n", sub);
         Assert.DoesNotContain("--version", sub);
+
+        // `help` and `help COMMAND` are --help, not files
+        var word = new Probe();
+        Assert.Equal(help, word.Output("help"));
+        Assert.Equal("", word.Ran);
+        Assert.Equal(new Probe().Output("hook", "--help"), new Probe().Output("help", "hook"));
+    }
+
+    [Fact]
+    public void A_missing_file_is_lp100_and_a_mistyped_command_is_named()
+    {
+        var missing = Support.Cli.Run("missing.xml");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal("missing.xml: error LP100: no such file\n", missing.Stderr);
+        var typo = Support.Cli.Run("lnit", "vm.xml");
+        Assert.Contains("error LP001: 'lnit' is neither a command nor a file; did you mean 'lint'?", typo.Stderr);
     }
 
     [Fact]

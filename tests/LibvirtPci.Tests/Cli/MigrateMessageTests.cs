@@ -1,0 +1,60 @@
+using System.Text;
+using LibvirtPci.Tests.Support;
+
+namespace LibvirtPci.Tests.Cli;
+
+/// <summary>
+/// migrate's lines through a virsh of the test's own (a shell script that keeps what is defined
+/// in a file): each finding names its domain once, after the counter; the summary counts in words.
+/// </summary>
+[Trait("Category", "Cli")]
+public sealed class MigrateMessageTests
+{
+    private const string Domain = """
+        <domain type='kvm'>
+          <name>vm1</name>
+          <memory unit='MiB'>512</memory>
+          <os>
+            <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+          </os>
+          <devices>
+            <controller type='pci' index='0' model='pcie-root'/>
+            <interface type='network'>
+              <mac address='52:54:00:00:00:01'/>
+              <source network='default'/>
+              <model type='e1000e'/>
+              <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x1'/>
+            </interface>
+          </devices>
+        </domain>
+
+        """;
+
+    [Fact]
+    public void A_finding_names_its_domain_once_and_one_domain_is_one_domain()
+    {
+        using var dir = new TempDir();
+        dir.File("state/vm1.xml", Encoding.UTF8.GetBytes(Domain));
+        var virsh = dir.File("virsh", Encoding.UTF8.GetBytes($$"""
+            #!/bin/sh
+            # a one-domain libvirt: what is defined is kept in {{dir.Path}}/state
+            while [ "$1" = -c ] || [ "$1" = -q ]; do [ "$1" = -c ] && shift; shift; done
+            case "$1" in
+              list) echo vm1 ;;
+              version) echo "Running against daemon: 9.0.0" ;;
+              dumpxml) cat "{{dir.Path}}/state/vm1.xml" ;;
+              define) cp "$2" "{{dir.Path}}/state/vm1.xml" ;;
+              domstate) echo "shut off" ;;
+              *) echo "unexpected: $*" >&2; exit 1 ;;
+            esac
+
+            """));
+        File.SetUnixFileMode(virsh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var binary = Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        var r = Proc.Run(binary, ["migrate", "--all", "--virsh", virsh, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("[1/1] vm1:13:7: warning LP304", r.Err); // the line and column in what virsh printed
+        Assert.DoesNotContain("vm1: vm1:", r.Err);
+        Assert.Contains("libvirt-pci migrate: 1 domain, 1 changed, 0 unchanged, 0 failed", r.Err);
+    }
+}
