@@ -1,5 +1,6 @@
 using System.Text;
 using LibvirtPci.Addressing;
+using LibvirtPci.Rendering;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Stability;
@@ -7,17 +8,6 @@ using LibvirtPci.Xml;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
-
-/// <summary>Conventional exit codes (README, "Exit codes").</summary>
-public static class ExitCode
-{
-    public const int Ok = 0;
-    public const int ChangesNeeded = 1;
-    public const int InvalidInput = 2;
-    public const int VirshFailed = 3;
-    /// <summary>The result has an error finding (e.g. LP601: it would not boot): nothing was written (--force writes anyway).</summary>
-    public const int ErrorFinding = 4;
-}
 
 /// <summary>
 /// The command line: thin wiring of options to the library and to <see cref="FileIO"/>.
@@ -233,104 +223,3 @@ a bare binary:
         ]);
 }
 
-/// <summary>Streams a command writes to, injectable for tests.</summary>
-public sealed record CommandContext(Stream StdoutStream, TextWriter Out, TextWriter Err, Stream? Stdin)
-{
-    public InputFile Read(string path) => FileIO.Read(path, Stdin);
-
-    public void Report(InputException e) => Err.WriteLine(e.ToString());
-}
-
-internal static class TreeCommand
-{
-    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag, string format = "text")
-    {
-        try
-        {
-            var input = ctx.Read(path);
-            var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-            var project = ProjectSettings.ForInput(path, new());
-            var libvirt = LibvirtChoice.Resolve(flag, project);
-            var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
-            var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
-            var topology = Topology.Build(domain, released);
-            // the pictures and JSON colour ports by their I/O windows; the text tree does not need them
-            var io = format == "text" ? null : global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, FirmwareChoice.Resolve(null, project));
-            switch (format)
-            {
-                case "json":
-                    ctx.Out.Write(TopologyFormats.ToJson(input.Name, domain, topology, io, (libvirt.Profile.ToString(), libvirt.From)));
-                    break;
-                case "dot":
-                    ctx.Out.Write(TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
-                    break;
-                case "svg":
-                    return Svg(ctx, TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
-                default:
-                    ctx.Out.Write(topology.Render());
-                    ctx.Out.WriteLine($"({libvirt})");
-                    break;
-            }
-            return ExitCode.Ok;
-        }
-        catch (InputException e)
-        {
-            ctx.Report(e);
-            return ExitCode.InvalidInput;
-        }
-    }
-
-    /// <summary>SVG through Graphviz's dot, when it is installed; else say how to get it.</summary>
-    private static int Svg(CommandContext ctx, string dot)
-    {
-        ctx.Out.Flush();
-        var r = ProcessRunner.Run("dot", ["-Tsvg"], TimeSpan.FromMinutes(2), stdin: dot, stdoutTo: ctx.StdoutStream);
-        if (r.ExitCode == 0) return ExitCode.Ok;
-        ctx.Err.WriteLine(r.Started
-            ? $"libvirt-pci: error LP111: dot failed: {(r.TimedOut ? r.Stderr : r.Error)}"
-            : "libvirt-pci: error LP111: --format svg needs Graphviz's dot, which is not installed (apt-get install graphviz; or --format dot | dot -Tsvg elsewhere)");
-        return ExitCode.InvalidInput;
-    }
-}
-
-internal static class LintCommand
-{
-    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag, string? ovmf)
-    {
-        int exit = ExitCode.Ok;
-        var report = new JsonReport();
-        var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
-        foreach (var (path, found) in FileIO.Expand(paths))
-        {
-            try
-            {
-                var input = ctx.Read(path);
-                var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-                if (found && !DomainDefinition.IsDomainRoot(doc))
-                {
-                    report.Skipped(input.Name, "not a <domain>");
-                    continue;
-                }
-                var domain = DomainDefinition.FromDocument(doc);
-                var project = ProjectSettings.ForInput(path, projects);
-                var libvirt = LibvirtChoice.Resolve(flag, project);
-                var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile, Firmware = FirmwareChoice.Resolve(ovmf, project) });
-                if (!json && findings.Count > 0)
-                {
-                    foreach (var f in findings) ctx.Err.WriteLine(f.Format(input.Name));
-                    ctx.Err.WriteLine($"{input.Name}: {findings.Count} finding{(findings.Count == 1 ? "" : "s")}, checked as {libvirt}");
-                }
-                if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                report.File(input.Name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From));
-            }
-            catch (InputException e)
-            {
-                if (!json) ctx.Report(e);
-                report.Failed(e);
-                exit = ExitCode.InvalidInput;
-            }
-        }
-        if (json) ctx.Out.Write(report.ToJson());
-        return exit;
-    }
-}

@@ -64,7 +64,7 @@ public sealed class TopologyCorpusTests
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, f =>
         {
             var domain = global::LibvirtPci.Domain.DomainDefinition.Parse(SourceText.FromBytes(f, File.ReadAllBytes(f)));
-            var dot = global::LibvirtPci.Addressing.TopologyFormats.ToDot(Path.GetFileName(f), domain, global::LibvirtPci.Addressing.Topology.Build(domain), global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, global::LibvirtPci.Tools.ToolTarget.Debian12Firmware));
+            var dot = global::LibvirtPci.Rendering.TopologyFormats.ToDot(Path.GetFileName(f), domain, global::LibvirtPci.Addressing.Topology.Build(domain), global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, global::LibvirtPci.Tools.ToolTarget.Debian12Firmware));
             var psi = new System.Diagnostics.ProcessStartInfo("dot") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
             psi.ArgumentList.Add("-Tsvg");
             using var p = System.Diagnostics.Process.Start(psi)!;

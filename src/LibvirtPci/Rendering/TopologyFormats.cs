@@ -4,7 +4,9 @@ using System.Text.Json;
 using LibvirtPci.Domain;
 using LibvirtPci.Limits;
 
-namespace LibvirtPci.Addressing;
+using LibvirtPci.Addressing;
+
+namespace LibvirtPci.Rendering;
 
 /// <summary>
 /// The PCI topology for machines and pictures: Graphviz DOT (each bus a cluster, root ports and

@@ -1,0 +1,12 @@
+namespace LibvirtPci.Cli;
+
+/// <summary>Conventional exit codes (README, "Exit codes").</summary>
+public static class ExitCode
+{
+    public const int Ok = 0;
+    public const int ChangesNeeded = 1;
+    public const int InvalidInput = 2;
+    public const int VirshFailed = 3;
+    /// <summary>The result has an error finding (e.g. LP601: it would not boot): nothing was written (--force writes anyway).</summary>
+    public const int ErrorFinding = 4;
+}

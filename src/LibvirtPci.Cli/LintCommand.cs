@@ -1,0 +1,52 @@
+using System.Text;
+using LibvirtPci.Addressing;
+using LibvirtPci.Rendering;
+using LibvirtPci.Domain;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Stability;
+using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace LibvirtPci.Cli;
+
+internal static class LintCommand
+{
+    public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag, string? ovmf)
+    {
+        int exit = ExitCode.Ok;
+        var report = new JsonReport();
+        var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
+        foreach (var (path, found) in FileIO.Expand(paths))
+        {
+            try
+            {
+                var input = ctx.Read(path);
+                var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+                if (found && !DomainDefinition.IsDomainRoot(doc))
+                {
+                    report.Skipped(input.Name, "not a <domain>");
+                    continue;
+                }
+                var domain = DomainDefinition.FromDocument(doc);
+                var project = ProjectSettings.ForInput(path, projects);
+                var libvirt = LibvirtChoice.Resolve(flag, project);
+                var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile, Firmware = FirmwareChoice.Resolve(ovmf, project) });
+                if (!json && findings.Count > 0)
+                {
+                    foreach (var f in findings) ctx.Err.WriteLine(f.Format(input.Name));
+                    ctx.Err.WriteLine($"{input.Name}: {findings.Count} finding{(findings.Count == 1 ? "" : "s")}, checked as {libvirt}");
+                }
+                if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
+                report.File(input.Name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From));
+            }
+            catch (InputException e)
+            {
+                if (!json) ctx.Report(e);
+                report.Failed(e);
+                exit = ExitCode.InvalidInput;
+            }
+        }
+        if (json) ctx.Out.Write(report.ToJson());
+        return exit;
+    }
+}

@@ -1,0 +1,74 @@
+using DiffPlex.Renderer;
+using LibvirtPci.Addressing;
+using LibvirtPci.Domain;
+using LibvirtPci.Passthrough;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace LibvirtPci.Cli;
+
+/// <summary>Option values shared by assign and migrate.</summary>
+internal static class OptionValues
+{
+    public static CommandOption AcpiIndexOption(CommandLineApplication app) =>
+        app.Flag("--acpi-index", "give every <interface> an <acpi index='N'/> (libvirt >= 7.3), kept in the ledger like addresses: Linux names the NIC enoN wherever its slot goes");
+
+    public static CommandOption LibvirtOption(CommandLineApplication app) =>
+        app.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce: 7.0 to 12.9 (newer ones get 12.9's, with a warning); default: the .libvirt-pci.json found above each file, else the installed libvirt, else 12.9");
+
+    /// <summary>--libvirt-version: null when not given; an older one or a non-version is LP002 (exit 2), a newer one LP003 and the newest profile.</summary>
+    public static bool TryParseLibvirt(CommandContext ctx, CommandOption option, out LibvirtProfile? libvirt)
+    {
+        libvirt = null;
+        if (option.Value() is not { } wanted) return true;
+        if (LibvirtProfile.Parse(wanted, out var error, out bool newer) is not { } profile)
+        {
+            ctx.Err.WriteLine($"libvirt-pci: error LP002: --libvirt-version: {error}");
+            return false;
+        }
+        if (newer) ctx.Err.WriteLine($"libvirt-pci: warning LP003: {LibvirtProfile.NewerThanKnown($"libvirt {wanted}")}");
+        libvirt = profile;
+        return true;
+    }
+
+    public static bool TryParse(CommandContext ctx, CommandOption sparePorts, CommandOption ioReserve, out int? spare, out IoReserveMode mode)
+    {
+        spare = null;
+        mode = IoReserveMode.Keep;
+        if (sparePorts.HasValue())
+        {
+            if (!int.TryParse(sparePorts.Value(), out var n) || n < 0 || n > 240)
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{sparePorts.Value()}'");
+                return false;
+            }
+            spare = n;
+        }
+        if (ioReserve.HasValue())
+        {
+            if (IoReserveModeOf(ioReserve.Value()!) is not { } given)
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value()}'");
+                return false;
+            }
+            mode = given;
+        }
+        return true;
+    }
+
+    /// <summary>The --io-reserve / "ioReserve" words.</summary>
+    public static IoReserveMode? IoReserveModeOf(string word) => word switch
+    {
+        "off" => IoReserveMode.Off,
+        "per-port" => IoReserveMode.PerPort,
+        "remove" => IoReserveMode.Remove,
+        _ => null,
+    };
+
+    public static CommandOption SparePortsOption(CommandLineApplication app) =>
+        app.Valued("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)");
+
+    public static CommandOption IoReserveOption(CommandLineApplication app) =>
+        app.Valued("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again");
+}

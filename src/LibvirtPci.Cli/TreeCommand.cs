@@ -1,0 +1,62 @@
+using System.Text;
+using LibvirtPci.Addressing;
+using LibvirtPci.Rendering;
+using LibvirtPci.Domain;
+using LibvirtPci.Rewrite;
+using LibvirtPci.Stability;
+using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace LibvirtPci.Cli;
+
+internal static class TreeCommand
+{
+    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag, string format = "text")
+    {
+        try
+        {
+            var input = ctx.Read(path);
+            var domain = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            var project = ProjectSettings.ForInput(path, new());
+            var libvirt = LibvirtChoice.Resolve(flag, project);
+            var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
+            var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
+            var topology = Topology.Build(domain, released);
+            // the pictures and JSON colour ports by their I/O windows; the text tree does not need them
+            var io = format == "text" ? null : global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, FirmwareChoice.Resolve(null, project));
+            switch (format)
+            {
+                case "json":
+                    ctx.Out.Write(TopologyFormats.ToJson(input.Name, domain, topology, io, (libvirt.Profile.ToString(), libvirt.From)));
+                    break;
+                case "dot":
+                    ctx.Out.Write(TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
+                    break;
+                case "svg":
+                    return Svg(ctx, TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
+                default:
+                    ctx.Out.Write(topology.Render());
+                    ctx.Out.WriteLine($"({libvirt})");
+                    break;
+            }
+            return ExitCode.Ok;
+        }
+        catch (InputException e)
+        {
+            ctx.Report(e);
+            return ExitCode.InvalidInput;
+        }
+    }
+
+    /// <summary>SVG through Graphviz's dot, when it is installed; else say how to get it.</summary>
+    private static int Svg(CommandContext ctx, string dot)
+    {
+        ctx.Out.Flush();
+        var r = ProcessRunner.Run("dot", ["-Tsvg"], TimeSpan.FromMinutes(2), stdin: dot, stdoutTo: ctx.StdoutStream);
+        if (r.ExitCode == 0) return ExitCode.Ok;
+        ctx.Err.WriteLine(r.Started
+            ? $"libvirt-pci: error LP111: dot failed: {(r.TimedOut ? r.Stderr : r.Error)}"
+            : "libvirt-pci: error LP111: --format svg needs Graphviz's dot, which is not installed (apt-get install graphviz; or --format dot | dot -Tsvg elsewhere)");
+        return ExitCode.InvalidInput;
+    }
+}
