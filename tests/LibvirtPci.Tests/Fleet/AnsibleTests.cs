@@ -17,7 +17,7 @@ public sealed class AnsibleCollectionTests
     [SkippableTheory]
     [InlineData("libvirt_pci.fleet.domain_xml", "module", "Give libvirt domain XML files the PCI addresses libvirt would")]
     [InlineData("libvirt_pci.fleet.domains", "module", "Record and stabilise the PCI addresses")]
-    [InlineData("libvirt_pci.fleet.install", "role", "Install the libvirt-pci binary on a KVM host, checksum verified")]
+    [InlineData("libvirt_pci.fleet.install", "role", "Install libvirt-pci on a KVM host - the release's package or its binary, checksum verified")]
     public void Ansible_doc_documents_every_module_and_role(string name, string type, string summary)
     {
         Ansible.Require();
