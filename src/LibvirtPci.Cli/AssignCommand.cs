@@ -139,6 +139,7 @@ internal static class AssignCommand
         {
             var input = ctx.Read(path);
             name = path == "-" && s.StdinName is { Length: > 0 } n ? n : input.Name;
+            Faults.Injected(name);
             var source = SourceText.FromBytes(name, input.Bytes);
             var doc = XmlSpanParser.Parse(source);
             if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
@@ -192,11 +193,12 @@ internal static class AssignCommand
                 s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
                 s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices, (libvirt.ToString(), from)) : null);
         }
-        catch (InputException e)
+        catch (Exception e) when (e is InputException || Faults.IsUnexpected(e))
         {
-            var located = (e.File == path || (path == "-" && e.File == "<stdin>")) && name != e.File ? e.Renamed(name) : e;
+            var input = e as InputException ?? Faults.AsMessage(name, e);
+            var located = (input.File == path || (path == "-" && input.File == "<stdin>")) && name != input.File ? input.Renamed(name) : input;
             err.Add(located.ToString());
-            return new FileResult(FileStatus.Failed, false, ExitCode.InvalidInput, null, err, null, s.Json ? r => r.Failed(located) : null);
+            return new FileResult(FileStatus.Failed, false, e is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed, null, err, null, s.Json ? r => r.Failed(located) : null);
         }
     }
 

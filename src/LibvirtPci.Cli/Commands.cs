@@ -36,7 +36,7 @@ Examples:
   libvirt-pci --json vm.xml                   every device: address, kept/assigned, why
 
 Exit codes: 0 nothing to do / done, 1 --check found changes or errors, 2 invalid input or
-usage, 3 virsh failed, 4 the result has an error finding (e.g. LP601: the domain would not
+usage, 3 virsh failed or an internal error (LP190), 4 the result has an error finding (e.g. LP601: the domain would not
 boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: text
 """;
 
@@ -53,6 +53,11 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         {
             stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see {e.Command} --help)");
             return ExitCode.InvalidInput;
+        }
+        catch (Exception e) when (Faults.IsUnexpected(e))
+        {
+            stderr.WriteLine(Faults.AsMessage("libvirt-pci", e).ToString());
+            return ExitCode.ToolFailed;
         }
     }
 

@@ -76,11 +76,12 @@ internal static class ConvertCommand
                         ctx.StdoutStream.Write(plan.Bytes);
                     }
                 }
-                catch (InputException e)
+                catch (Exception fault) when (fault is InputException || Faults.IsUnexpected(fault))
                 {
+                    var e = Faults.AsMessage(path, fault);
                     ctx.Report(e);
                     report?.Failed(e);
-                    exit = Math.Max(exit, ExitCode.InvalidInput);
+                    exit = Math.Max(exit, fault is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed);
                 }
             }
             if (report is not null) ctx.Out.Write(report.ToJson());

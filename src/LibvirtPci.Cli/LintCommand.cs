@@ -39,11 +39,12 @@ internal static class LintCommand
                 if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
                 report.File(input.Name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From));
             }
-            catch (InputException e)
+            catch (Exception fault) when (fault is InputException || Faults.IsUnexpected(fault))
             {
+                var e = Faults.AsMessage(path, fault);
                 if (!json) ctx.Report(e);
                 report.Failed(e);
-                exit = ExitCode.InvalidInput;
+                exit = Math.Max(exit, fault is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed);
             }
         }
         if (json) ctx.Out.Write(report.ToJson());

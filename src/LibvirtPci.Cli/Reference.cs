@@ -115,7 +115,7 @@ public static class Reference
         ("0", "nothing to do, or done"),
         ("1", "--check found changes or errors; lint found errors; diff-like checks found differences"),
         ("2", "invalid input or usage: nothing was written"),
-        ("3", "virsh failed (migrate)"),
+        ("3", "virsh (migrate) or dot (tree --format svg) failed, or an internal error (LP190): that file was not written, the others were done"),
         ("4", "the result has an error finding (e.g. LP601: the domain would not boot): nothing was written unless --force"),
     ];
 

@@ -47,6 +47,7 @@ public static class Diagnostics
         new("LP131", DiagnosticKind.Fault, Severity.Error, "migrate: virsh dumpxml failed"),
         new("LP132", DiagnosticKind.Fault, Severity.Error, "migrate: define or its verification failed; the original was defined again"),
         new("LP133", DiagnosticKind.Fault, Severity.Error, "migrate: define failed and restoring the backup failed too (the backup's path is printed)"),
+        new("LP190", DiagnosticKind.Fault, Severity.Error, "an internal error of libvirt-pci (a bug): that file is not written, the others are still done; please report it with the file"),
         new("LP200", DiagnosticKind.Input, Severity.Error, "malformed XML", "libvirt's parser (libxml2) refuses it"),
         new("LP201", DiagnosticKind.Input, Severity.Error, "an encoding other than UTF-8", "libvirt reads domain XML as UTF-8"),
         new("LP202", DiagnosticKind.Input, Severity.Error, "empty input"),

@@ -97,4 +97,27 @@ public sealed class FaultTests
         Assert.Equal(2, bad.Code);
         Assert.Contains("error LP001: --virsh-timeout takes seconds from 1 to 86400, not 'soon'", bad.Err);
     }
+
+    /// <summary>
+    /// What no code foresees (a bug, an I/O failure the file layer did not name) is a message for
+    /// that file — LP190 or LP105, exit 3 — and the other files of the batch are still done; no
+    /// stack trace. Injected through LIBVIRT_PCI_INJECT_FAULT into the real binary.
+    /// </summary>
+    [Theory]
+    [InlineData("internal", "LP190", "internal error (InvalidOperationException: injected)")]
+    [InlineData("io", "LP105", "No space left on device")]
+    public void An_unforeseen_fault_fails_its_file_alone_with_a_message(string mode, string code, string message)
+    {
+        using var dir = new TempDir();
+        var good = dir.CopyFixture("examples/q35-web.xml", "vms/a.xml");
+        var bad = dir.CopyFixture("examples/q35-web.xml", "vms/inject-fault.xml");
+        var env = new Dictionary<string, string?> { ["LIBVIRT_PCI_INJECT_FAULT"] = mode };
+        var r = Proc.Run(Binary, ["--check", Path.Combine(dir.Path, "vms")], dir.Path, env);
+        Assert.Equal(3, r.Code);
+        Assert.DoesNotContain("Unhandled exception", r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.Contains($"{bad}: error {code}: {message}", r.Err);
+        Assert.Contains($"{good}: would assign", r.Err);
+        Assert.Contains("libvirt-pci: 1 checked, 1 to change, 1 failed, 0 skipped", r.Err);
+    }
 }
