@@ -105,7 +105,7 @@ internal static class ConvertCommand
             Sees: string.Join("; ", new[]
             {
                 c.ModelBefore is not null && c.ModelAfter is not null && c.ModelBefore != c.ModelAfter ? $"model {c.ModelBefore} -> {c.ModelAfter}" : null,
-                namesBefore.TryGetValue(c.Key, out var nb) && namesAfter.TryGetValue(c.Key, out var na) ? $"Linux NIC name {nb} -> {na}" + (nb == na ? "" : " (unless it has an ACPI index)") : null,
+                namesBefore.TryGetValue(c.Key, out var nb) && namesAfter.TryGetValue(c.Key, out var na) ? $"Linux NIC name {nb} -> {na}" : null,
                 c.Note,
             }.Where(s => s is not null)))).ToList();
         int w1 = Math.Max(6, rows.Max(r => r.Key.Length)), w2 = Math.Max(10, rows.Max(r => r.Before.Length)), w3 = Math.Max(9, rows.Max(r => r.After.Length));
@@ -116,14 +116,14 @@ internal static class ConvertCommand
         return sb.ToString();
     }
 
-    /// <summary>Linux's predictable name (enp&lt;bus&gt;s&lt;slot&gt;[f&lt;function&gt;]) of each PCI NIC, with the bus numbers the firmware gives.</summary>
+    /// <summary>Linux's predictable name of each PCI NIC (enoN with an ACPI index, else enp&lt;bus&gt;s&lt;slot&gt;[f&lt;function&gt;] with the bus numbers the firmware gives).</summary>
     private static Dictionary<string, string> LinuxNames(DomainDefinition d)
     {
         var buses = GuestNumbering.Buses(d);
         var names = new Dictionary<string, string>();
         foreach (var nic in d.Devices.Where(x => x.Kind == "interface" && x.Address.IsPciPresent))
             if (GuestNumbering.GuestAddress(buses, nic.Address.Pci) is { } guest)
-                names[nic.Key] = GuestNumbering.LinuxNicName(guest, nic.Address.Multifunction == true);
+                names[nic.Key] = GuestNumbering.LinuxNicName(nic, guest);
         return names;
     }
 }

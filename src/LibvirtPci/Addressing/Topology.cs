@@ -104,7 +104,7 @@ public sealed class Topology
                 if (GuestNumbering.GuestAddress(guest, d.Address.Pci) is { } g)
                 {
                     sb.Append($"  guest {g.Bus:x2}:{g.Slot:x2}.{g.Function:x}");
-                    if (d.Kind == "interface") sb.Append(' ').Append(GuestNumbering.LinuxNicName(g, d.Address.Multifunction == true));
+                    if (d.Kind == "interface") sb.Append(' ').Append(GuestNumbering.LinuxNicName(d, g));
                 }
                 sb.Append('\n');
             }

@@ -103,7 +103,7 @@ public static class Q35Conversion
                     var drive = editor.EmptyElement("address", [("type", "drive"), ("controller", Num(controller)), ("bus", "0"), ("target", "0"), ("unit", Num(unit))]);
                     if (d.Address.Element is { } old) editor.Replace(old, drive);
                     else editor.AppendChild(d.Element, drive);
-                    notes[d.Key] = $"IDE → SATA (AHCI), controller {controller} unit {unit}: Windows needs its AHCI driver (storahci) enabled before the first q35 boot";
+                    notes[d.Key] = $"IDE → SATA (AHCI), controller {controller} unit {unit}: " + GuestOs.SataNote(pc);
                     break;
             }
             if (!gone && d.Address.IsPciPresent)

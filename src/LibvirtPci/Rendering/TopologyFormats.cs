@@ -71,7 +71,7 @@ public static class TopologyFormats
                     if (GuestNumbering.GuestAddress(topology.GuestBuses, d.Address.Pci) is { } ga)
                     {
                         label.Append("\nguest ").Append(Bdf(ga));
-                        if (d.Kind == "interface") label.Append(' ').Append(GuestNumbering.LinuxNicName(ga, d.Address.Multifunction == true));
+                        if (d.Kind == "interface") label.Append(' ').Append(GuestNumbering.LinuxNicName(d, ga));
                     }
                     if (d.Kind == "interface") fill = "#e3f2e1";
                 }
@@ -135,7 +135,7 @@ public static class TopologyFormats
                     if (GuestNumbering.GuestAddress(topology.GuestBuses, d.Address.Pci) is { } ga)
                     {
                         w.WriteString("guest", Bdf(ga));
-                        if (d.Kind == "interface") w.WriteString("linuxName", GuestNumbering.LinuxNicName(ga, d.Address.Multifunction == true));
+                        if (d.Kind == "interface") w.WriteString("linuxName", GuestNumbering.LinuxNicName(d, ga));
                     }
                     w.WriteEndObject();
                 }
