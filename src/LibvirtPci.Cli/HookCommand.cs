@@ -124,7 +124,8 @@ done < <(git diff --cached --name-only --diff-filter=ACMR -z -- '*.xml')
 if [ "$fail" -ne 0 ]; then
   printf -v files ' %q' "${failed[@]}"
   printf -v tool '%q' "$LIBVIRT_PCI"
-  echo "libvirt-pci: commit refused. Fix it with:  $tool -i$files && git add$files" >&2
+  echo "libvirt-pci: commit refused. Fix it with:  $tool -i --stable$files && git add$files" >&2
+  echo "libvirt-pci: (--stable records every address in the domain's ledger, so later changes move none; {\"stable\": true} in .libvirt-pci.json makes it the repository's default)" >&2
   exit 1
 fi
 exit 0

@@ -36,14 +36,16 @@ public sealed class GitHookTests : IDisposable
         var refused = Git("commit", "-q", "-m", "add vms");
         Assert.NotEqual(0, refused.Code);
         Assert.Contains("+      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>", refused.Out + refused.Err);
-        Assert.Contains($"Fix it with:  {Binary} -i web.xml && git add web.xml", refused.Err); // a command that works as printed
+        Assert.Contains($"Fix it with:  {Binary} -i --stable web.xml && git add web.xml", refused.Err); // a command that works as printed
+        Assert.Contains("--stable records every address in the domain's ledger", refused.Err);
         Assert.DoesNotContain("network.xml", refused.Err); // not a domain: ignored
 
-        Assert.Equal(0, Tool("-i", "web.xml").Code);
+        Assert.Equal(0, Tool("-i", "--stable", "web.xml").Code);
         Git("add", "web.xml");
         var ok = Git("commit", "-q", "-m", "add vms");
         Assert.True(ok.Code == 0, ok.Err);
         Assert.Contains("<address type='pci'", Git("show", "HEAD:web.xml").Out);
+        Assert.Contains("urn:libvirt-pci:ledger:1", Git("show", "HEAD:web.xml").Out); // the fix as printed keeps addresses stable
     }
 
     [Fact]
@@ -66,7 +68,7 @@ public sealed class GitHookTests : IDisposable
         var env = new Dictionary<string, string?> { ["GIT_DIR"] = null, ["GIT_INDEX_FILE"] = null, ["PATH"] = path, ["HOME"] = bin.Path };
         var refused = Proc.Run("git", ["commit", "-q", "-m", "x"], _repo.Path, env);
         Assert.NotEqual(0, refused.Code);
-        Assert.Contains("Fix it with:  libvirt-pci -i web.xml && git add web.xml", refused.Err); // the one on PATH did the check
+        Assert.Contains("Fix it with:  libvirt-pci -i --stable web.xml && git add web.xml", refused.Err); // the one on PATH did the check
 
         env["PATH"] = Environment.GetEnvironmentVariable("PATH");
         var none = Proc.Run("git", ["commit", "-q", "-m", "x"], _repo.Path, env);
