@@ -1,11 +1,7 @@
-using System.Text;
 using LibvirtPci.Addressing;
-using LibvirtPci.Rendering;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
-using LibvirtPci.Stability;
 using LibvirtPci.Xml;
-using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 

@@ -1,9 +1,5 @@
-using DiffPlex.Renderer;
 using LibvirtPci.Addressing;
-using LibvirtPci.Domain;
 using LibvirtPci.Passthrough;
-using LibvirtPci.Rewrite;
-using LibvirtPci.Xml;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
