@@ -202,12 +202,28 @@ internal static class AssignCommand
         }
     }
 
-    /// <summary>"assigned 3 PCI addresses", or what else changed.</summary>
-    private static string Summary(RewritePlan plan, bool future = false)
+    /// <summary>"assigned 3 PCI addresses", or what else changed: the ledger, the io-reserve passthrough, ACPI indexes, controller details.</summary>
+    internal static string Summary(RewritePlan plan, bool future = false)
     {
         int count = plan.Devices.Count(d => d.Origin == "assigned");
-        return count > 0 ? $"{(future ? "assign" : "assigned")} {count} PCI address{(count == 1 ? "" : "es")}"
-            : $"{(future ? "update" : "updated")} the address ledger or the io-reserve passthrough";
+        if (count > 0) return $"{(future ? "assign" : "assigned")} {count} PCI address{(count == 1 ? "" : "es")}";
+        var parts = ChangedParts(plan.Source.Text, plan.Text);
+        return $"{(future ? "update" : "updated")} {(parts.Count == 0 ? "the markup" : string.Join(" and ", parts))}";
+    }
+
+    /// <summary>Which parts of the document the changed lines belong to, in a fixed order.</summary>
+    private static List<string> ChangedParts(string before, string after)
+    {
+        var old = new HashSet<string>(before.Split('\n'), StringComparer.Ordinal);
+        var now = new HashSet<string>(after.Split('\n'), StringComparer.Ordinal);
+        var changed = now.Except(old).Concat(old.Except(now)).ToList();
+        var parts = new List<string>();
+        void Part(string name, Func<string, bool> test) { if (changed.Any(test)) parts.Add(name); }
+        Part("the address ledger", l => l.Contains(":ledger", StringComparison.Ordinal) || l.Contains(":device ", StringComparison.Ordinal) || l.Contains(":acpi ", StringComparison.Ordinal));
+        Part("the io-reserve passthrough", l => l.Contains("io-reserve", StringComparison.Ordinal) || l.Contains("qemu:", StringComparison.Ordinal) || l.Contains("<alias name='ua-pci-rp", StringComparison.Ordinal) || l.Contains("<alias name=\"ua-pci-rp", StringComparison.Ordinal));
+        Part("ACPI indexes", l => l.Contains("<acpi index", StringComparison.Ordinal));
+        Part("controller details", l => l.Contains("<model name", StringComparison.Ordinal) || l.Contains("<target chassis", StringComparison.Ordinal));
+        return parts;
     }
 
     private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? $"'{path.Replace("'", "'\\''")}'" : path;

@@ -58,3 +58,20 @@ public sealed class MigrateMessageTests
         Assert.Contains("libvirt-pci migrate: 1 domain, 1 changed, 0 unchanged, 0 failed", r.Err);
     }
 }
+
+/// <summary>A success line says what changed, not "this or that".</summary>
+[Trait("Category", "Cli")]
+public sealed class SuccessLineTests
+{
+    [Fact]
+    public void In_place_says_which_parts_it_updated()
+    {
+        using var dir = new TempDir();
+        var vm = dir.CopyFixture("convert/pc-windows.xml", "vm.xml");
+        Assert.Equal($"{vm}: updated the address ledger\n", Support.Cli.Run("-i", "--stable", vm).Stderr);
+        Assert.Equal($"{vm}: updated the address ledger and ACPI indexes\n", Support.Cli.Run("-i", "--acpi-index", vm).Stderr);
+        var q35 = dir.CopyFixture("examples/q35-web.xml", "q35.xml");
+        Assert.Contains($"{q35}: assigned ", Support.Cli.Run("-i", q35).Stderr);
+        Assert.EndsWith($"{q35}: updated the io-reserve passthrough\n", Support.Cli.Run("-i", "--io-reserve", "off", q35).Stderr);
+    }
+}
