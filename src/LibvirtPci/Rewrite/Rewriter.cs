@@ -82,46 +82,64 @@ public static class Rewriter
     public static RewritePlan Assign(SourceText source, RewriteOptions options) =>
         Assign(DomainDefinition.Parse(source), options);
 
+    /// <summary>
+    /// The rewrite, pass by pass over one editor: refuse what libvirt refuses; allocate (with the
+    /// ledger and ACPI indexes when one is in use); write the addresses and new controllers; then on
+    /// the addressed text the io-reserve passthrough and the firmware's limits.
+    /// </summary>
     public static RewritePlan Assign(DomainDefinition domain, RewriteOptions options)
     {
-        var lint = AddressLint.Check(domain);
-        var refused = lint.Where(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)).ToList();
+        var refused = AddressLint.Check(domain).Where(f => f.Severity == Severity.Error && RefusedByLibvirt.Contains(f.Code)).ToList();
         if (refused.Count > 0) throw new InputException(domain.Name, refused); // every one, in line order
         var editor = new XmlEditor(domain.Document);
-        var ledgerElement = AddressLedger.FindInMetadata(domain);
-        var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable || options.AcpiIndex ? new AddressLedger() : null);
-        AllocationResult result;
-        AddressLedger? newLedger = null;
-        IReadOnlyList<Finding> findings = [];
-        if (ledger is not null)
-        {
-            var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts, options.Libvirt);
-            result = stable.Result;
-            newLedger = stable.Ledger;
-            findings = stable.Findings;
-            if (options.AcpiIndex || ledger.AcpiIndexes.Count > 0) // a ledger that holds indexes keeps giving them
-            {
-                var onPci = result.Inventory.IterationOrder().Where(d => d.Source is { Kind: "interface" } && d.IsPciPresent && d.AddressType == "pci").Select(d => d.Source!).ToHashSet();
-                // Planned under the keys devices have now (a NIC libvirt gave a MAC), remembered under the ledger's.
-                var acpi = AcpiIndexPlanner.Plan(domain, ledger.Renamed(stable.Completed), options.Libvirt, onPci);
-                foreach (var (nic, index) in acpi.ToWrite)
-                    editor.AppendChild(nic.Element, editor.EmptyElement("acpi", [("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
-                var back = StabilityPlanner.Inverse(stable.Completed);
-                newLedger = newLedger.WithAcpiIndexes(acpi.Remember.Select(kv => KeyValuePair.Create(back.GetValueOrDefault(kv.Key, kv.Key), kv.Value)));
-                findings = [.. findings, .. acpi.Findings];
-            }
-            if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger) && !ledger.Upgraded))
-                WriteLedger(editor, domain, ledgerElement, newLedger);
-        }
-        else
-        {
-            result = LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts, Profile = options.Libvirt });
-        }
+        var (result, newLedger, findings) = Allocate(domain, options, editor);
         // The addresses as libvirt completes them: a bus libvirt adds, a function 0 it fills.
         findings = [.. AddressLint.Check(domain, result), .. findings];
-        var added = new HashSet<PlannedDevice>(result.Added);
-        var outcomes = new List<DeviceOutcome>();
+        var outcomes = WriteAddresses(editor, domain, result);
+        var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
+        // (q35 only: the I/O budget is a q35 problem, so a pc rewrite is not parsed again)
+        if (domain.Family == MachineFamily.Q35 || options.IoReserve != IoReserveMode.Keep)
+            (text, findings) = AfterAddressing(domain, text, options, findings);
+        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
+    }
 
+    /// <summary>libvirt's allocation, through the ledger when the domain has one (or one is asked for), with ACPI indexes; the ledger's element is written.</summary>
+    private static (AllocationResult Result, AddressLedger? Ledger, IReadOnlyList<Finding> Findings) Allocate(DomainDefinition domain, RewriteOptions options, XmlEditor editor)
+    {
+        var ledgerElement = AddressLedger.FindInMetadata(domain);
+        var ledger = options.SidecarLedger ?? (ledgerElement is not null ? AddressLedger.Read(domain.Document, ledgerElement) : options.Stable || options.AcpiIndex ? new AddressLedger() : null);
+        if (ledger is null)
+            return (LibvirtAllocator.Assign(domain, options.Caps, new AllocationPolicy { SparePorts = options.SparePorts, Profile = options.Libvirt }), null, []);
+        var stable = StabilityPlanner.Allocate(domain, options.Caps, ledger, options.SparePorts, options.Libvirt);
+        var newLedger = stable.Ledger;
+        IReadOnlyList<Finding> findings = stable.Findings;
+        if (options.AcpiIndex || ledger.AcpiIndexes.Count > 0) // a ledger that holds indexes keeps giving them
+        {
+            var (remembered, acpiFindings) = WriteAcpiIndexes(domain, options, editor, ledger, stable);
+            newLedger = newLedger.WithAcpiIndexes(remembered);
+            findings = [.. findings, .. acpiFindings];
+        }
+        if (options.SidecarLedger is null && !(ledgerElement is not null && newLedger.SameAs(ledger) && !ledger.Upgraded))
+            WriteLedger(editor, domain, ledgerElement, newLedger);
+        return (stable.Result, newLedger, findings);
+    }
+
+    /// <summary>An &lt;acpi index&gt; for each NIC on PCI, planned under the keys devices have now (a NIC libvirt gave a MAC), remembered under the ledger's.</summary>
+    private static (IEnumerable<KeyValuePair<string, int>> Remember, IReadOnlyList<Finding> Findings) WriteAcpiIndexes(
+        DomainDefinition domain, RewriteOptions options, XmlEditor editor, AddressLedger ledger, StableAllocation stable)
+    {
+        var onPci = stable.Result.Inventory.IterationOrder().Where(d => d.Source is { Kind: "interface" } && d.IsPciPresent && d.AddressType == "pci").Select(d => d.Source!).ToHashSet();
+        var acpi = AcpiIndexPlanner.Plan(domain, ledger.Renamed(stable.Completed), options.Libvirt, onPci);
+        foreach (var (nic, index) in acpi.ToWrite)
+            editor.AppendChild(nic.Element, editor.EmptyElement("acpi", [("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
+        var back = StabilityPlanner.Inverse(stable.Completed);
+        return (acpi.Remember.Select(kv => KeyValuePair.Create(back.GetValueOrDefault(kv.Key, kv.Key), kv.Value)).ToList(), acpi.Findings);
+    }
+
+    /// <summary>Every address and controller detail into the existing devices, the devices libvirt adds after their kind; one outcome per PCI device.</summary>
+    private static List<DeviceOutcome> WriteAddresses(XmlEditor editor, DomainDefinition domain, AllocationResult result)
+    {
+        var outcomes = new List<DeviceOutcome>();
         foreach (var d in result.Inventory.IterationOrder())
         {
             if (d.Source is null) continue;
@@ -144,39 +162,32 @@ public static class Rewriter
             InsertRootChild(editor, domain, "<devices>\n" + body + "\n</devices>");
         }
         outcomes.AddRange(result.Added.Select(d => Outcome(domain, d, true)));
-        var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
+        return outcomes;
+    }
 
-        // Stage 2, on the addressed text: the io-reserve passthrough and the firmware limits
-        // (q35 only: the I/O budget is a q35 problem, so a pc rewrite is not parsed again).
-        if (domain.Family != MachineFamily.Q35 && options.IoReserve == IoReserveMode.Keep)
-            return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
+    /// <summary>On the addressed text: the io-reserve passthrough, then the firmware's limits (spare ports never being what breaks the boot).</summary>
+    private static (string Text, IReadOnlyList<Finding> Findings) AfterAddressing(DomainDefinition domain, string text, RewriteOptions options, IReadOnlyList<Finding> findings)
+    {
         var addressed = ReferenceEquals(text, domain.Document.Source.Text) ? domain : DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
         if (options.IoReserve != IoReserveMode.Keep)
         {
             var stage2 = new XmlEditor(addressed.Document);
-            findings = findings.Concat(IoReservePlanner.Apply(stage2, addressed, options.IoReserve, options.Libvirt)).ToList();
+            findings = [.. findings, .. IoReservePlanner.Apply(stage2, addressed, options.IoReserve, options.Libvirt)];
             if (stage2.HasEdits)
             {
                 text = stage2.Apply();
                 addressed = DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
             }
         }
-        if (IoSpaceBudget.Analyze(addressed, options.Firmware) is { } io)
+        if (IoSpaceBudget.Analyze(addressed, options.Firmware) is not { } io) return (text, findings);
+        if (io.BootFails && options.SparePorts is > 0)
         {
-            // Spare ports are a convenience; they must never be what breaks the boot.
-            if (io.BootFails && options.SparePorts is > 0)
-            {
-                var without = Assign(domain, options with { SparePorts = null });
-                static bool StopsTheBoot(Finding f) => f.Code is "LP601" or "LP602" && f.Severity == Severity.Error;
-                if (!without.Findings.Any(StopsTheBoot))
-                {
-                    var why = io.Findings.First(StopsTheBoot);
-                    throw new InputException(domain.Name, "LP226", $"--spare-ports {options.SparePorts} would break the boot: {why.Message}; ask for fewer spare ports");
-                }
-            }
-            findings = findings.Concat(io.Findings).ToList();
+            var without = Assign(domain, options with { SparePorts = null });
+            static bool StopsTheBoot(Finding f) => f.Code is "LP601" or "LP602" && f.Severity == Severity.Error;
+            if (!without.Findings.Any(StopsTheBoot))
+                throw new InputException(domain.Name, "LP226", $"--spare-ports {options.SparePorts} would break the boot: {io.Findings.First(StopsTheBoot).Message}; ask for fewer spare ports");
         }
-        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
+        return (text, [.. findings, .. io.Findings]);
     }
 
     private static DeviceOutcome Outcome(DomainDefinition domain, PlannedDevice d, bool added) => new(
