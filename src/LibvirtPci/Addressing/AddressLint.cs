@@ -15,112 +15,124 @@ public static class AddressLint
     /// a function 0 libvirt fills is filled, multifunction='on' libvirt adds is there.</param>
     public static IReadOnlyList<Finding> Check(DomainDefinition domain, AllocationResult? completion = null)
     {
-        var addedBuses = completion?.Added.Where(c => c.IsPciController).Select(c => c.Index).ToHashSet();
         var findings = new List<Finding>();
-        Finding At(Device d, string code, Severity sev, string message, string? fix = null)
-        {
-            var el = d.Address.Element ?? d.Element;
-            var (l, c) = domain.Position(el);
-            return new Finding(code, sev, message, l, c, fix);
-        }
-
         var addressed = domain.Devices.Where(d => d.Address.IsPciPresent && d.Kind != "console").ToList();
+        var byAddress = CheckAddresses(domain, addressed, findings);
+        CheckControllerIndexes(domain, findings);
+        var pciControllers = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null)
+            .GroupBy(d => d.Index!.Value).ToDictionary(g => g.Key, g => g.First());
+        CheckBuses(domain, addressed, pciControllers, completion?.Added.Where(c => c.IsPciController).Select(c => c.Index).ToHashSet(), findings);
+        CheckChipset(domain, addressed, findings);
+        CheckFunctionZero(domain, addressed, byAddress, completion, findings);
+        CheckPortIdentities(domain, pciControllers.Values, findings);
+        return InLineOrder(findings);
+    }
+
+    /// <summary>A finding at the device's &lt;address&gt; (or the device when it has none).</summary>
+    private static Finding At(DomainDefinition domain, Device d, string code, Severity sev, string message, string? fix = null)
+    {
+        var (l, c) = domain.Position(d.Address.Element ?? d.Element);
+        return new Finding(code, sev, message, l, c, fix);
+    }
+
+    /// <summary>PCI domain 0 only (LP211); one device per address (LP301). Returns the first device at each address.</summary>
+    private static Dictionary<PciAddress, Device> CheckAddresses(DomainDefinition domain, List<Device> addressed, List<Finding> findings)
+    {
         var byAddress = new Dictionary<PciAddress, Device>();
         foreach (var d in addressed)
         {
             if (d.Address.Pci.Domain != 0)
-                findings.Add(At(d, "LP211", Severity.Error, $"{d.Key}: invalid PCI address {d.Address.Pci}: only PCI domain 0 is available",
+                findings.Add(At(domain, d, "LP211", Severity.Error, $"{d.Key}: invalid PCI address {d.Address.Pci}: only PCI domain 0 is available",
                     "set domain='0x0000', or remove the address and run libvirt-pci assign"));
             if (byAddress.TryGetValue(d.Address.Pci, out var other))
             {
                 var (ol, _) = domain.Position(other.Element);
-                findings.Add(At(d, "LP301", Severity.Error, $"duplicate PCI address {d.Address.Pci}: {d.Key} and {other.Key} (line {ol})",
+                findings.Add(At(domain, d, "LP301", Severity.Error, $"duplicate PCI address {d.Address.Pci}: {d.Key} and {other.Key} (line {ol})",
                     "remove one of the two <address> elements and run libvirt-pci assign"));
             }
             else byAddress[d.Address.Pci] = d;
         }
+        return byAddress;
+    }
 
-        // Controllers: duplicate type/index pairs.
+    /// <summary>Controllers: duplicate type/index pairs (LP309); a USB2 set's companions share their master's index.</summary>
+    private static void CheckControllerIndexes(DomainDefinition domain, List<Finding> findings)
+    {
         var indexes = new Dictionary<(string, int), Device>();
         foreach (var d in domain.Devices.Where(d => d.IsController && d.ControllerType is not null && d.Index is not null))
         {
             if (DomainDefinition.IsUsb2Companion(d)) continue;
             if (!indexes.TryAdd((d.ControllerType!, d.Index!.Value), d))
-                findings.Add(At(d, "LP309", Severity.Error, $"duplicate controller type='{d.ControllerType}' index='{d.Index}'",
+                findings.Add(At(domain, d, "LP309", Severity.Error, $"duplicate controller type='{d.ControllerType}' index='{d.Index}'",
                     "give one of the two controllers an index no other controller of its type has"));
         }
+    }
 
-        var pciControllers = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null)
-            .GroupBy(d => d.Index!.Value).ToDictionary(g => g.Key, g => g.First());
-        PciControllerModel? BusModel(int bus)
-        {
-            if (pciControllers.TryGetValue(bus, out var c)) return PciControllerModels.Parse(c.Element.Attr("model"));
-            if (bus == 0) return domain.Family == MachineFamily.Q35 ? PciControllerModel.PcieRoot : PciControllerModel.PciRoot;
-            return null;
-        }
-
+    /// <summary>Each address on a bus that exists (LP302; a bus libvirt adds counts), in a slot the bus has (LP303), PCIe ports only where they plug (LP305).</summary>
+    private static void CheckBuses(DomainDefinition domain, List<Device> addressed, Dictionary<int, Device> pciControllers, HashSet<int>? addedBuses, List<Finding> findings)
+    {
+        PciControllerModel? BusModel(int bus) =>
+            pciControllers.TryGetValue(bus, out var c) ? PciControllerModels.Parse(c.Element.Attr("model"))
+            : bus == 0 ? (domain.Family == MachineFamily.Q35 ? PciControllerModel.PcieRoot : PciControllerModel.PciRoot) : null;
         foreach (var d in addressed)
         {
             var a = d.Address.Pci;
-            var model = BusModel(a.Bus);
-            if (model is null)
+            if (BusModel(a.Bus) is not { } model)
             {
                 if (!pciControllers.ContainsKey(a.Bus) && addedBuses?.Contains(a.Bus) != true)
-                    findings.Add(At(d, "LP302", Severity.Error, $"{d.Key} is at {a}, but there is no PCI controller with index='{a.Bus}'",
+                    findings.Add(At(domain, d, "LP302", Severity.Error, $"{d.Key} is at {a}, but there is no PCI controller with index='{a.Bus}'",
                         $"add a <controller type='pci' index='{a.Bus}'> or remove the address and run libvirt-pci assign"));
                 continue;
             }
-            var (_, min, max) = model.Value.BusRules(true);
+            var (busFlags, min, max) = model.BusRules(true);
             if (a.Slot < min || a.Slot > max)
-                findings.Add(At(d, "LP303", Severity.Error,
-                    $"{d.Key} is at {a}, but a {model.Value.XmlName()} only has slot{(min == max ? $" {min}" : $"s {min}-{max}")}",
+                findings.Add(At(domain, d, "LP303", Severity.Error,
+                    $"{d.Key} is at {a}, but a {model.XmlName()} only has slot{(min == max ? $" {min}" : $"s {min}-{max}")}",
                     "remove the address and run libvirt-pci assign"));
-            if (d.ControllerType == "pci" && PciControllerModels.Parse(d.Element.Attr("model")) is { } own)
-            {
-                var plug = own.PlugFlags() & ConnectFlags.TypesMask;
-                var (busFlags, _, _) = model.Value.BusRules(true);
-                bool pcieOnly = own is PciControllerModel.PcieRootPort or PciControllerModel.PcieSwitchUpstreamPort or PciControllerModel.PcieSwitchDownstreamPort;
-                if ((plug & busFlags) == 0 && pcieOnly)
-                    findings.Add(At(d, "LP305", Severity.Error,
-                        $"{own.XmlName()} index {d.Index} is at {a} on a {model.Value.XmlName()}, which cannot take it (a PCIe port needs pcie-root, a pcie-expander-bus or a switch)",
-                        "remove its address and run libvirt-pci assign"));
-            }
+            if (d.ControllerType == "pci" && PciControllerModels.Parse(d.Element.Attr("model")) is { } own
+                && own is PciControllerModel.PcieRootPort or PciControllerModel.PcieSwitchUpstreamPort or PciControllerModel.PcieSwitchDownstreamPort
+                && (own.PlugFlags() & ConnectFlags.TypesMask & busFlags) == 0)
+                findings.Add(At(domain, d, "LP305", Severity.Error,
+                    $"{own.XmlName()} index {d.Index} is at {a} on a {model.XmlName()}, which cannot take it (a PCIe port needs pcie-root, a pcie-expander-bus or a switch)",
+                    "remove its address and run libvirt-pci assign"));
         }
+    }
 
-        // Functions the chipset occupies (libvirt reserves them before anything else).
+    /// <summary>Functions the chipset occupies (libvirt reserves them before anything else): LP308.</summary>
+    private static void CheckChipset(DomainDefinition domain, List<Device> addressed, List<Finding> findings)
+    {
         foreach (var d in addressed)
         {
             var a = d.Address.Pci;
-            if (a.Bus != 0) continue;
-            if (Chipset.At(domain.Family, a) is { } function && !(function.Controller is { } role && d.ControllerType == role && d.Index == 0))
-                findings.Add(At(d, "LP308", Severity.Error, $"{d.Key} is at {a}, which is reserved for {function.Name}", "remove the address and run libvirt-pci assign"));
+            if (a.Bus == 0 && Chipset.At(domain.Family, a) is { } function && !(function.Controller is { } role && d.ControllerType == role && d.Index == 0))
+                findings.Add(At(domain, d, "LP308", Severity.Error, $"{d.Key} is at {a}, which is reserved for {function.Name}", "remove the address and run libvirt-pci assign"));
         }
+    }
 
-        CheckFunctionZero(domain, addressed, byAddress, completion, findings);
-
-        // Chassis/port pairs of root ports and downstream ports must be unique; so must pci-bridge chassisNr.
+    /// <summary>Chassis/port pairs of root ports and downstream ports are unique; so are pci-bridge chassisNr (LP307: QEMU refuses two).</summary>
+    private static void CheckPortIdentities(DomainDefinition domain, IEnumerable<Device> pciControllers, List<Finding> findings)
+    {
         var ports = new Dictionary<(long, long), Device>();
         var chassisNrs = new Dictionary<long, Device>();
-        foreach (var d in pciControllers.Values)
+        foreach (var d in pciControllers)
         {
             var t = d.Target;
             if (t is null) continue;
             if (t.Attr("chassis") is { } ch && t.Attr("port") is { } p && PciAddress.ParseNumber(ch) is { } chassis && PciAddress.ParseNumber(p) is { } port)
             {
                 if (ports.TryGetValue((chassis, port), out var o))
-                    findings.Add(At(d, "LP307", Severity.Error, $"controller index {d.Index} repeats chassis={chassis} port=0x{port:x} of controller index {o.Index}: QEMU refuses two ports with one slot identity",
+                    findings.Add(At(domain, d, "LP307", Severity.Error, $"controller index {d.Index} repeats chassis={chassis} port=0x{port:x} of controller index {o.Index}: QEMU refuses two ports with one slot identity",
                         "give one of the ports a chassis/port pair no other port has"));
                 else ports[(chassis, port)] = d;
             }
             if (t.Attr("chassisNr") is { } cn && PciAddress.ParseNumber(cn) is { } nr)
             {
                 if (chassisNrs.TryGetValue(nr, out var o))
-                    findings.Add(At(d, "LP307", Severity.Error, $"pci-bridge index {d.Index} repeats chassisNr={nr} of controller index {o.Index}",
+                    findings.Add(At(domain, d, "LP307", Severity.Error, $"pci-bridge index {d.Index} repeats chassisNr={nr} of controller index {o.Index}",
                         "give one of the bridges a chassisNr no other bridge has"));
                 else chassisNrs[nr] = d;
             }
         }
-        return InLineOrder(findings);
     }
 
     /// <summary>
