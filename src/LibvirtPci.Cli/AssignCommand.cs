@@ -55,46 +55,47 @@ internal static class AssignCommand
     {
         var args = o.Files.Values.ToList();
         if (args.Count == 0) args.Add("-");
-        if (!OptionValues.TryParseLibvirt(ctx, o.LibvirtVersion, out var libvirt)) return ExitCode.InvalidInput;
-        bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         var inputs = FileIO.Expand(args).ToList();
-        if (!OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)) return ExitCode.InvalidInput;
-        if (!FirmwareChoice.TryParse(ctx, o.OvmfVersion, out var ovmf)) return ExitCode.InvalidInput;
-        string? ledgerPath = o.Ledger.Value();
-        if (ledgerPath is not null && inputs.Count != 1)
-        {
-            ctx.Err.WriteLine("libvirt-pci: error LP001: --ledger keeps the record of one domain: give exactly one input");
-            return ExitCode.InvalidInput;
-        }
-        bool toStdout = !inPlace && !check && !diff && !json;
-        if (toStdout && inputs.Count != 1)
-        {
-            ctx.Err.WriteLine("libvirt-pci: error LP001: several inputs: use --in-place, --check, --diff or --json (stdout takes one document)");
-            return ExitCode.InvalidInput;
-        }
-        if (diff && json)
-        {
-            ctx.Err.WriteLine("libvirt-pci: error LP001: --diff and --json: choose one (the JSON report lists every device and address; the diff shows the lines)");
-            return ExitCode.InvalidInput;
-        }
-        if (inPlace && inputs.Any(i => i.Path == "-"))
-        {
-            ctx.Err.WriteLine("libvirt-pci: error LP001: --in-place needs files, not stdin");
-            return ExitCode.InvalidInput;
-        }
-
-        var settings = new FileSettings(
-            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt, o.AcpiIndex.HasValue(), ovmf), new(),
-            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
+        if (Settings(ctx, o, inputs) is not { } settings) return ExitCode.InvalidInput;
         // Files are independent: rewrite them in parallel, report in argument order.
         var results = new FileResult[inputs.Count];
         if (inputs.Count > 1)
             Parallel.For(0, inputs.Count, i => results[i] = ProcessFile(ctx, inputs[i].Path, inputs[i].Found, settings));
         else if (inputs.Count == 1)
             results[0] = ProcessFile(ctx, inputs[0].Path, inputs[0].Found, settings);
+        return Report(ctx, results, settings, summary: inputs.Count > 1 || inputs.Any(i => i.Found));
+    }
 
+    /// <summary>The command line's choices, checked against each other; null (after an LP001/LP002 line) when they cannot work.</summary>
+    private static FileSettings? Settings(CommandContext ctx, AssignOptions o, List<(string Path, bool Found)> inputs)
+    {
+        if (!OptionValues.TryParseLibvirt(ctx, o.LibvirtVersion, out var libvirt)
+            || !OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)
+            || !FirmwareChoice.TryParse(ctx, o.OvmfVersion, out var ovmf)) return null;
+        bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
+        bool toStdout = !inPlace && !check && !diff && !json;
+        string? ledgerPath = o.Ledger.Value();
+        string? usage =
+            ledgerPath is not null && inputs.Count != 1 ? "--ledger keeps the record of one domain: give exactly one input"
+            : toStdout && inputs.Count != 1 ? "several inputs: use --in-place, --check, --diff or --json (stdout takes one document)"
+            : diff && json ? "--diff and --json: choose one (the JSON report lists every device and address; the diff shows the lines)"
+            : inPlace && inputs.Any(i => i.Path == "-") ? "--in-place needs files, not stdin"
+            : null;
+        if (usage is not null)
+        {
+            ctx.Err.WriteLine($"libvirt-pci: error LP001: {usage}");
+            return null;
+        }
+        return new FileSettings(
+            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt, o.AcpiIndex.HasValue(), ovmf), new(),
+            ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
+    }
+
+    /// <summary>Each file's output in argument order, the JSON report, the summary line; the worst exit code.</summary>
+    private static int Report(CommandContext ctx, FileResult[] results, FileSettings s, bool summary)
+    {
         int exit = ExitCode.Ok;
-        var report = json ? new JsonReport() : null;
+        var report = s.Json ? new JsonReport() : null;
         foreach (var r in results)
         {
             if (r.Stdout is { } text) ctx.Out.Write(text);
@@ -109,11 +110,11 @@ internal static class AssignCommand
             exit = Math.Max(exit, r.Exit);
         }
         if (report is not null) ctx.Out.Write(report.ToJson());
-        if (inputs.Count > 1 || inputs.Any(i => i.Found))
+        if (summary)
         {
             int checkedFiles = results.Count(r => r.Status == FileStatus.Checked), skipped = results.Count(r => r.Status == FileStatus.Skipped);
             int failed = results.Count(r => r.Status == FileStatus.Failed), changed = results.Count(r => r.Changed);
-            ctx.Err.WriteLine($"libvirt-pci: {checkedFiles} checked, {changed} {(inPlace ? "changed" : "to change")}, {failed} failed, {skipped} skipped (not domain XML)");
+            ctx.Err.WriteLine($"libvirt-pci: {checkedFiles} checked, {changed} {(s.InPlace ? "changed" : "to change")}, {failed} failed, {skipped} skipped (not domain XML)");
         }
         return exit;
     }
