@@ -11,6 +11,7 @@ namespace LibvirtPci.Tests.Workflows;
 /// carries the same files. Runs in the pass against the NativeAOT binary (tools/test.sh).
 /// </summary>
 [Trait("Category", "NativeBinary")]
+[Collection(DebianRoots.Packages)]
 public sealed class ReleaseTests
 {
     private static string Release(TempDir dir)
@@ -111,6 +112,7 @@ public sealed class ReleaseTests
 /// a .rpm for an apt host is refused in words.
 /// </summary>
 [Trait("Category", "NativeBinary")]
+[Collection(DebianRoots.Packages)]
 public sealed class InstallRolePackageTests
 {
     [SkippableFact]
@@ -158,6 +160,15 @@ public sealed class InstallRolePackageTests
             Proc.Run("chroot", [root, "sh", "-c", "dpkg --purge libvirt-pci >/dev/null 2>&1; rm -f /var/tmp/libvirt-pci*"]);
         }
     }
+}
+
+/// <summary>
+/// Tests that install and remove the libvirt-pci package inside the Debian chroots run one at a
+/// time: two of them at once would see each other's dpkg --purge (xunit runs classes in parallel).
+/// </summary>
+public static class DebianRoots
+{
+    public const string Packages = "packages in the Debian chroots";
 }
 
 /// <summary>Drives a bash completion function the way bash does: COMP_WORDS, COMP_CWORD, then COMPREPLY.</summary>
