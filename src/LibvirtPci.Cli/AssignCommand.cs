@@ -194,12 +194,12 @@ internal static class AssignCommand
                 s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
                 s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices, (libvirt.ToString(), from)) : null);
         }
-        catch (Exception e) when (e is InputException || Faults.IsUnexpected(e))
+        catch (Exception e) when (Faults.IsReportable(e))
         {
-            var input = e as InputException ?? Faults.AsMessage(name, e);
+            var input = Faults.AsMessage(name, e);
             var located = (input.File == path || (path == "-" && input.File == "<stdin>")) && name != input.File ? input.Renamed(name) : input;
             err.Add(located.ToString());
-            return new FileResult(FileStatus.Failed, false, e is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed, null, err, null, s.Json ? r => r.Failed(located) : null);
+            return new FileResult(FileStatus.Failed, false, Faults.ExitCodeOf(e), null, err, null, s.Json ? r => r.Failed(located) : null);
         }
     }
 

@@ -47,7 +47,7 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
             stderr.WriteLine($"libvirt-pci: error LP001: {e.Message} (see {e.Command} --help)");
             return ExitCode.InvalidInput;
         }
-        catch (Exception e) when (Faults.IsUnexpected(e))
+        catch (Exception e) when (Faults.IsReportable(e))
         {
             stderr.WriteLine(Faults.AsMessage("libvirt-pci", e).ToString());
             return ExitCode.ToolFailed;

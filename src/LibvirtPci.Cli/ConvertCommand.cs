@@ -76,12 +76,12 @@ internal static class ConvertCommand
                         ctx.StdoutStream.Write(plan.Bytes);
                     }
                 }
-                catch (Exception fault) when (fault is InputException || Faults.IsUnexpected(fault))
+                catch (Exception fault) when (Faults.IsReportable(fault))
                 {
                     var e = Faults.AsMessage(path, fault);
                     ctx.Report(e);
                     report?.Failed(e);
-                    exit = Math.Max(exit, fault is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed);
+                    exit = Math.Max(exit, Faults.ExitCodeOf(fault));
                 }
             }
             if (report is not null) ctx.Out.Write(report.ToJson());

@@ -7,13 +7,16 @@ namespace LibvirtPci.Cli;
 /// </summary>
 internal static class Faults
 {
-    /// <summary>An exception the CLI turns into a message (not a usage error, not one that must end the process).</summary>
-    public static bool IsUnexpected(Exception e) => e is not (UsageException or OutOfMemoryException or StackOverflowException);
+    /// <summary>An exception the CLI turns into a message for its file: an InputException as it is, anything else not a usage error and not one that must end the process.</summary>
+    public static bool IsReportable(Exception e) => e is not (UsageException or OutOfMemoryException or StackOverflowException);
+
+    /// <summary>Input the tool refuses is exit 2; a fault of its own or of the system, exit 3.</summary>
+    public static int ExitCodeOf(Exception e) => e is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed;
 
     public static InputException AsMessage(string file, Exception e) => e switch
     {
         InputException input => input,
-        IOException or UnauthorizedAccessException => new InputException(file, "LP105", $"{e.Message.TrimEnd('.')}"),
+        IOException or UnauthorizedAccessException => new InputException(file, "LP105", e.Message.TrimEnd('.')),
         _ => new InputException(file, "LP190", $"internal error ({e.GetType().Name}: {e.Message.TrimEnd('.')}); nothing was written for this file — please report it with the file"),
     };
 

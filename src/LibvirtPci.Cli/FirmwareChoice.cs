@@ -10,8 +10,8 @@ namespace LibvirtPci.Cli;
 internal static class FirmwareChoice
 {
     public static FirmwareReleases Resolve(string? flag, ProjectSettings? project) =>
-        flag is not null ? FirmwareReleases.Known(flag, "--ovmf-version")
-        : project?.Ovmf is { } pinned ? FirmwareReleases.Known(pinned, project.File)
+        flag is not null ? FirmwareReleases.Known(flag)
+        : project?.Ovmf is { } pinned ? FirmwareReleases.Known(pinned)
         : Installed(Environment.GetEnvironmentVariable("LIBVIRT_PCI_DPKG_STATUS") ?? "/var/lib/dpkg/status");
 
     /// <summary>One lookup per database and process, shared by every file of a batch.</summary>
@@ -23,26 +23,24 @@ internal static class FirmwareChoice
     /// The `ovmf` package's version from dpkg's status database (LIBVIRT_PCI_DPKG_STATUS names
     /// another, for tests). RPM hosts (edk2-ovmf) keep theirs in a database we do not read: unknown there.
     /// </summary>
-    private static (string? Ovmf, string From) FromDpkg(string status)
+    /// <remarks>No database, no ovmf package, a version that is not an edk2 release, or a database that cannot be read: unknown.</remarks>
+    private static string? FromDpkg(string status)
     {
         try
         {
-            if (!File.Exists(status)) return (null, "not known (no dpkg database)");
+            if (!File.Exists(status)) return null;
             bool inOvmf = false;
             foreach (var line in File.ReadLines(status))
             {
                 if (line.Length == 0) inOvmf = false;
                 else if (line.StartsWith("Package: ", StringComparison.Ordinal)) inOvmf = line == "Package: ovmf";
-                else if (inOvmf && line.StartsWith("Version: ", StringComparison.Ordinal))
-                    return FirmwareReleases.Normalize(line[9..]) is { } release
-                        ? (release, $"the installed ovmf {line[9..]}")
-                        : (null, $"not known (installed ovmf {line[9..]} is not an edk2 release)");
+                else if (inOvmf && line.StartsWith("Version: ", StringComparison.Ordinal)) return FirmwareReleases.Normalize(line["Version: ".Length..]);
             }
-            return (null, "not known (no ovmf package installed here)");
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (null, $"not known ({status}: {e.Message})");
+            return null;
         }
     }
 

@@ -35,12 +35,12 @@ internal static class LintCommand
                 if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
                 report.File(input.Name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From));
             }
-            catch (Exception fault) when (fault is InputException || Faults.IsUnexpected(fault))
+            catch (Exception fault) when (Faults.IsReportable(fault))
             {
                 var e = Faults.AsMessage(path, fault);
                 if (!json) ctx.Report(e);
                 report.Failed(e);
-                exit = Math.Max(exit, fault is InputException ? ExitCode.InvalidInput : ExitCode.ToolFailed);
+                exit = Math.Max(exit, Faults.ExitCodeOf(fault));
             }
         }
         if (json) ctx.Out.Write(report.ToJson());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
@@ -57,8 +56,7 @@ internal static class MigrateCommand
         for (int i = 0; i < names.Count; i++)
         {
             var name = names[i];
-            var prefix = $"[{i + 1}/{names.Count}] {name}:";
-            var outcome = MigrateOne(ctx, virsh, name, o, libvirt, backupDir, prefix, report);
+            var outcome = MigrateOne(ctx, virsh, name, o, libvirt, backupDir, $"[{i + 1}/{names.Count}]", report);
             switch (outcome)
             {
                 case ExitCode.Ok: unchanged++; break;
@@ -82,11 +80,10 @@ internal static class MigrateCommand
     }
 
     /// <summary>Returns Ok (nothing to do), ChangesNeeded (changed, or would change), or an error code.</summary>
-    /// <summary>"[3/5]" of "[3/5] vm:": for lines whose message already starts with the domain's name.</summary>
-    private static string Counter(string prefix) => prefix[..prefix.IndexOf(' ')];
-
-    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, LibvirtChoice libvirt, string backupDir, string prefix, JsonReport? report)
+    private static int MigrateOne(CommandContext ctx, Virsh virsh, string name, Options o, LibvirtChoice libvirt, string backupDir, string counter, JsonReport? report)
     {
+        // "[3/5] vm:" heads this domain's lines; a line whose message names the domain itself takes the counter alone
+        var prefix = $"{counter} {name}:";
         var dump = virsh.Run("dumpxml", "--inactive", name);
         if (dump.ExitCode != 0)
         {
@@ -109,11 +106,11 @@ internal static class MigrateCommand
         }
         catch (InputException e)
         {
-            ctx.Err.WriteLine($"{Counter(prefix)} {e}"); // the message names the domain itself
+            ctx.Err.WriteLine($"{counter} {e}"); // the message names the domain itself
             report?.Domain(name, "failed", e.Errors, error: e.ToString());
             return ExitCode.InvalidInput;
         }
-        foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{Counter(prefix)} {f.Format(name)}");
+        foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{counter} {f.Format(name)}");
         if (!o.Force && plan.Findings.Any(f => f.Severity == Severity.Error))
         {
             ctx.Err.WriteLine($"{prefix} not defined: the new XML has errors (fix them, or use --force to define it anyway)");

@@ -1,6 +1,6 @@
 using LibvirtPci.Addressing;
-using LibvirtPci.Rendering;
 using LibvirtPci.Domain;
+using LibvirtPci.Rendering;
 using LibvirtPci.Stability;
 using LibvirtPci.Xml;
 

@@ -10,7 +10,7 @@ public static class ToolTarget
     public static readonly LibvirtProfile Libvirt90 = LibvirtProfile.For(new Version(9, 0));
 
     /// <summary>Debian 12's OVMF, the release that gives up as a whole when short of I/O space (LP602 is an error).</summary>
-    public static readonly FirmwareReleases Debian12Firmware = FirmwareReleases.Known("2022.11", "Debian 12's ovmf");
+    public static readonly FirmwareReleases Debian12Firmware = FirmwareReleases.Known("2022.11");
 
     public static RewriteOptions Options => new() { Libvirt = Libvirt90, Firmware = Debian12Firmware };
 

@@ -42,9 +42,9 @@ public sealed record FirmwareProfile(Firmware Firmware, string Name, int IoBase,
     /// <summary>The measured behaviour of this OVMF build, or null when its release is unknown or was never booted.</summary>
     public OvmfShortfall? Shortfall => Release is { } r ? OvmfReleases.FirstOrDefault(o => o.Release == r)?.Shortfall : null;
 
-    /// <summary>The measured releases that behave as <paramref name="shortfall"/>, for messages ("2022.11 (Debian 12 …)").</summary>
+    /// <summary>The measured releases that behave as <paramref name="shortfall"/>, for messages ("2020.11, 2025.02").</summary>
     public static string ReleasesThat(OvmfShortfall shortfall) =>
-        string.Join(", ", OvmfReleases.Where(o => o.Shortfall == shortfall).Select(o => $"{o.Release}"));
+        string.Join(", ", OvmfReleases.Where(o => o.Shortfall == shortfall).Select(o => o.Release));
 }
 
 /// <summary>What OVMF does when its I/O space is short (measured with tools/qemu-boot-probe.sh).</summary>
@@ -56,6 +56,7 @@ public enum OvmfShortfall
     LeavesExcessUnprogrammed,
 }
 
+/// <summary>One booted edk2 release; <see cref="MeasuredOn"/> is the evidence: which Debian release's packages were booted.</summary>
 public sealed record OvmfRelease(string Release, string MeasuredOn, OvmfShortfall Shortfall);
 
 /// <summary>
@@ -64,19 +65,16 @@ public sealed record OvmfRelease(string Release, string MeasuredOn, OvmfShortfal
 /// installed package is looked up only when a verdict depends on it (a lazy value), so domains
 /// that are nowhere near the limit cost no read of the package database.
 /// </summary>
-public sealed class FirmwareReleases(Func<(string? Ovmf, string From)> resolve)
+public sealed class FirmwareReleases(Func<string?> resolveOvmf)
 {
-    private readonly Lazy<(string? Ovmf, string From)> _ovmf = new(resolve);
+    private readonly Lazy<string?> _ovmf = new(resolveOvmf);
 
-    public static readonly FirmwareReleases Unknown = new(() => (null, "not known"));
+    public static readonly FirmwareReleases Unknown = new(() => null);
 
-    public static FirmwareReleases Known(string ovmf, string from) => new(() => (ovmf, from));
+    public static FirmwareReleases Known(string ovmf) => new(() => ovmf);
 
     /// <summary>The OVMF (edk2) release, "2022.11", or null.</summary>
-    public string? Ovmf => _ovmf.Value.Ovmf;
-
-    /// <summary>Where <see cref="Ovmf"/> came from, for --explain.</summary>
-    public string OvmfFrom => _ovmf.Value.From;
+    public string? Ovmf => _ovmf.Value;
 
     /// <summary>"2022.11" from a Debian or upstream version ("2022.11-6+deb12u2", "edk2-stable202211" → "2022.11"), or null.</summary>
     public static string? Normalize(string version)

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Limits;
-
-using LibvirtPci.Addressing;
 
 namespace LibvirtPci.Rendering;
 

@@ -93,7 +93,7 @@ public sealed class FirmwareGroundTruthTests(ITestOutputHelper output)
                 continue;
             }
             var release = actual.GetValueOrDefault("ovmf") ?? "";
-            var predicted = Predict(s, FirmwareReleases.Known(release, $"{host}'s ovmf"));
+            var predicted = Predict(s, FirmwareReleases.Known(release));
             var verdict = Compare(s, predicted, actual);
             compared++;
             output.WriteLine($"{host}: {s}: predicted boots={!predicted.BootFails} barsUnset={predicted.FirmwareLeavesBarsUnset} portsNoIo={predicted.PortsWithoutIoInGuest} devsLosingIo={predicted.DevicesLosingIo.Count} | probe {line} | {(verdict ?? "match")}");
