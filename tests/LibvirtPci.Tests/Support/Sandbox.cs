@@ -92,7 +92,7 @@ public sealed class LibvirtDaemon
         File.WriteAllText(file, renamed);
         try
         {
-            var r = Proc.Run("virsh", ["-q", "-c", Uri, $"define {(validate ? "--validate " : "")}{file}; dumpxml --inactive {temp}; undefine {temp}"]);
+            var r = DefineDumpUndefine(file, temp, validate);
             if (!r.Out.Contains("<domain", StringComparison.Ordinal))
             {
                 Proc.Run("virsh", ["-q", "-c", Uri, "undefine", temp]);
@@ -101,6 +101,23 @@ public sealed class LibvirtDaemon
             return new Result(0, r.Out.Replace($"<name>{temp}</name>", $"<name>{name}</name>", StringComparison.Ordinal).TrimEnd() + "\n", r.Err);
         }
         finally { File.Delete(file); }
+    }
+
+    /// <summary>
+    /// One virsh process that defines, dumps and undefines. A validating define is retried when the
+    /// daemon could not load its own schema ("Unable to parse RelaxNG schema … Error type 'string' is
+    /// not exported by type library"): libxml2 registers the XML Schema datatypes lazily and not
+    /// thread-safely, so two worker threads validating at once can fail to see them (seen once in
+    /// ~2,300 defines on the 11.3 daemon, CI 2026-12-07). That is the daemon's fault, not a verdict
+    /// on the document; any other refusal is returned at once.
+    /// </summary>
+    private Proc.Result DefineDumpUndefine(string file, string temp, bool validate)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var r = Proc.Run("virsh", ["-q", "-c", Uri, $"define {(validate ? "--validate " : "")}{file}; dumpxml --inactive {temp}; undefine {temp}"]);
+            if (attempt == 3 || !r.Err.Contains("Unable to parse RelaxNG schema", StringComparison.Ordinal)) return r;
+        }
     }
 
     /// <summary>The daemon's own version ("9.0.0"), as `virsh version --daemon` reports it.</summary>
