@@ -5,17 +5,23 @@
 #   libvirt-boot-probe.sh DOMAIN.xml [seabios|ovmf]
 #
 # What is changed so that any domain can boot here, and nothing else: name and uuid (a throw-away
-# domain), type qemu, 512 MiB and 1 vCPU, the kernel from /boot with a busybox initrd (direct
+# domain), type qemu, 512 MiB and 1 vCPU, features TCG cannot give (<hyperv>, <kvm>, <pmu>,
+# <vmport>, the hypervclock timer; the <cpu> element: host-passthrough needs KVM) removed, the kernel from /boot with a busybox initrd (direct
 # kernel boot; OVMF: the pflash loader, a fresh NVRAM and the <acpi/> feature), every disk's source a scratch image of
 # its own format, every network interface user networking (model, MAC, address and <acpi> kept),
 # PCI hostdevs dropped (nothing to pass through), serial and console a log file. Devices, models
 # and PCI addresses are the domain's own.
 #
-# Prints: boot=ok|no, then one line per PCI function the guest found:
+# Prints: boot=ok|no, then one line per PCI function the guest found, per hotplug slot the
+# guest's kernel registered, and per NIC with the names the host's systemd-udev (udevadm, run
+# inside the guest with its libraries) gives it:
 #   dev BDF class=0x020000 id=8086:100e acpi_index=N|-
+#   slot NAME 0000:BB:SS
+#   nic BDF ID_NET_NAME_MAC=… [ID_NET_NAME_ONBOARD=…] [ID_NET_NAME_SLOT=…] ID_NET_NAME_PATH=…
 # (BDF is the guest's bus:slot.function, the firmware's bus numbering).
 # Exit: 0 the guest reported; 1 it did not (the log is printed); 2 usage; 4 no sandbox.
-# Environment: TIMEOUT seconds (default 240), LIBVIRT_SANDBOX_* (see libvirt-sandbox.sh).
+# Environment: TIMEOUT seconds (default 240), KEEP=FILE keeps the domain as defined,
+# LIBVIRT_SANDBOX_* (see libvirt-sandbox.sh).
 # Needs: root, libvirt-sandbox.sh's needs, qemu-utils, a kernel in /boot, busybox-static, cpio, ovmf.
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -28,14 +34,43 @@ busybox=$(command -v busybox || true)
 sandbox start || exit 4
 uri=$(sandbox uri)
 
-# the guest: every PCI function with its class, ids and ACPI index, then power off
-initrd=$(bash "$(dirname "$0")/guest-initrd.sh" lsguest <<'GUEST'
+# The guest: every PCI function with its class, ids and ACPI index; then every NIC with the names
+# systemd-udev gives it. The names are udev's own: the host's udevadm (with its libraries) runs in
+# the guest as `udevadm test-builtin net_id` over the guest's sysfs, after the NIC drivers (the
+# kernel's modules, dependencies first) are loaded; the chosen name follows the default
+# NamePolicy (99-default.link: onboard, then slot, then path). Then power off.
+kver=${kernel#/boot/vmlinuz-}
+modules=() seen=" "
+add_module() { # dependencies first
+  local m=$1 d
+  case "$seen" in *" $m "*) return ;; esac
+  seen="$seen$m "
+  for d in $(modinfo -k "$kver" -F depends "$m" 2>/dev/null | tr ',' ' '); do add_module "$d"; done
+  local f; f=$(modinfo -k "$kver" -F filename "$m" 2>/dev/null) || return 0
+  case "$f" in /*) modules+=("$f") ;; esac
+}
+for m in virtio_pci virtio_net e1000 e1000e 8139cp 8139too ne2k-pci pcnet32 vmxnet3; do add_module "$m"; done
+udevadm=$(command -v udevadm || true)
+files=("${modules[@]}")
+if [ -n "$udevadm" ]; then
+  files+=("$udevadm" $(ldd "$udevadm" | grep -o '/[^ ]*'))
+fi
+initrd=$(bash "$(dirname "$0")/guest-initrd.sh" lsguest "${files[@]}" <<GUEST
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-mount -t proc proc /proc; mount -t sysfs sysfs /sys
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev 2>/dev/null
 echo LIBVIRT-PCI-GUEST-UP
+for m in ${modules[*]}; do insmod "\$m" 2>/dev/null; done
 for d in /sys/bus/pci/devices/*; do
-  echo "LIBVIRT-PCI-DEV $(basename "$d" | cut -d: -f2-) class=$(cat "$d/class") id=$(cut -c3- "$d/vendor"):$(cut -c3- "$d/device") acpi_index=$(cat "$d/acpi_index" 2>/dev/null || echo -)"
+  echo "LIBVIRT-PCI-DEV \$(basename "\$d" | cut -d: -f2-) class=\$(cat "\$d/class") id=\$(cut -c3- "\$d/vendor"):\$(cut -c3- "\$d/device") acpi_index=\$(cat "\$d/acpi_index" 2>/dev/null || echo -)"
+done
+for s in /sys/bus/pci/slots/*; do [ -e "\$s/address" ] && echo "LIBVIRT-PCI-SLOT \$(basename "\$s") \$(cat "\$s/address")"; done
+for n in /sys/class/net/*; do
+  [ -e "\$n/device" ] || continue
+  dev=\$(readlink -f "\$n/device"); case "\$(basename "\$dev")" in virtio*) dev=\$(dirname "\$dev") ;; esac
+  bdf=\$(basename "\$dev" | cut -d: -f2-)
+  ids=\$(${udevadm:-false} test-builtin net_id "\$n" 2>/dev/null | grep '^ID_NET_NAME_' | tr '\n' ' ')
+  echo "LIBVIRT-PCI-NIC \$bdf \$ids"
 done
 echo LIBVIRT-PCI-GUEST-END
 poweroff -f
@@ -54,6 +89,8 @@ log=$work/serial.log
 x=(xmlstarlet ed -P)
 xml=$("${x[@]}" -d '/domain/uuid' -u '/domain/name' -v "$name" -u '/domain/@type' -v qemu \
   -d '/domain/memory' -d '/domain/currentMemory' -d '/domain/vcpu' -d '/domain/cpu' \
+  -d '/domain/features/hyperv' -d '/domain/features/kvm' -d '/domain/features/pmu' -d '/domain/features/vmport' \
+  -d '/domain/clock/timer[@name="hypervclock"]' \
   -s '/domain' -t elem -n memory -v 524288 -s '/domain' -t elem -n vcpu -v 1 \
   -d '/domain/os/boot' -d '/domain/os/loader' -d '/domain/os/nvram' -d '/domain/os/kernel' -d '/domain/os/initrd' -d '/domain/os/cmdline' \
   -s '/domain/os' -t elem -n kernel -v "$kernel" -s '/domain/os' -t elem -n initrd -v "$initrd" \
@@ -82,6 +119,7 @@ while read -r fmt; do
     -s "(/domain/devices/disk)[$n]/source" -t attr -n file -v "$img" -u "(/domain/devices/disk)[$n]/@type" -v file)
 done < <(printf '%s' "$xml" | xmlstarlet sel -t -m '/domain/devices/disk' -v 'concat(driver/@type, "-")' -n | sed 's/-$//')
 printf '%s\n' "$xml" > "$work/domain.xml"
+[ -n "${KEEP:-}" ] && cp "$work/domain.xml" "$KEEP"
 virsh -q -c "$uri" define "$work/domain.xml" >/dev/null || { echo "boot=no"; echo "libvirt-boot-probe: libvirt refused the domain" >&2; exit 1; }
 virsh -q -c "$uri" start "$name" >/dev/null || { echo "boot=no"; echo "libvirt-boot-probe: the domain did not start" >&2; exit 1; }
 for ((i = 0; i < timeout_s * 2; i++)); do
@@ -91,7 +129,7 @@ for ((i = 0; i < timeout_s * 2; i++)); do
 done
 if grep -q LIBVIRT-PCI-GUEST-END "$log" 2>/dev/null; then
   echo "boot=ok"
-  sed -n 's/^LIBVIRT-PCI-DEV /dev /p' "$log" | tr -d '\r'
+  sed -n 's/^LIBVIRT-PCI-DEV /dev /p; s/^LIBVIRT-PCI-SLOT /slot /p; s/^LIBVIRT-PCI-NIC /nic /p' "$log" | tr -d '\r' | sed 's/ *$//'
   exit 0
 fi
 echo "boot=no"

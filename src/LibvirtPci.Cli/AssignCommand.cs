@@ -192,7 +192,8 @@ internal static class AssignCommand
                 LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
             return new FileResult(FileStatus.Checked, plan.Changed, exit,
                 s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
-                s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices, (libvirt.ToString(), from)) : null);
+                s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices, (libvirt.ToString(), from),
+                    plan.Changed ? DiffCommand.Compare(name, input.Bytes, plan.Bytes) : null) : null);
         }
         catch (Exception e) when (Faults.IsReportable(e))
         {

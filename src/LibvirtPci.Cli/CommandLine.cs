@@ -15,7 +15,11 @@ public sealed class UsageException(string message, string command = "libvirt-pci
 /// <summary>The positional arguments of a command, with what follows <c>--</c> (McMaster keeps that apart).</summary>
 public sealed class Positionals(CommandArgument argument, CommandLineApplication command)
 {
-    public IReadOnlyList<string> Values => [.. argument.Values.OfType<string>(), .. command.RemainingArguments];
+    public IReadOnlyList<string> Values => [.. BeforeSeparator, .. AfterSeparator];
+
+    public IReadOnlyList<string> BeforeSeparator => [.. argument.Values.OfType<string>()];
+
+    public IReadOnlyList<string> AfterSeparator => command.RemainingArguments;
 }
 
 /// <summary>

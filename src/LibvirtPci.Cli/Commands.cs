@@ -90,6 +90,31 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
             });
         }),
 
+        new("diff", "What the guest will see change between two versions of a domain: PCI locations, Linux NIC names, new hardware for Windows.", cmd =>
+        {
+            var operands = cmd.Files("OLD NEW | REV [REV2] -- FILE", "two domain XML files, or Git revisions then -- and the file");
+            var json = cmd.Flag("--json", "machine-readable report on stdout");
+            var cached = cmd.Flag("--cached", "compare the staged file with REV (default HEAD), as the commit-msg hook does");
+            cmd.OnExecute(() => DiffCommand.Execute(ctx, operands.BeforeSeparator, operands.AfterSeparator, json.HasValue(), cached.HasValue()));
+        }, """
+
+Devices are matched by identity (a NIC by its MAC, a disk by its target, a controller by type
+and index), as the ledger matches them. For each device that stays, the guest's view before
+and after: its PCI location with the firmware's bus numbers (SeaBIOS and OVMF number alike),
+a NIC's Linux name as systemd-udev gives it (enoN from <acpi index>, ensN from a hotplug slot,
+else enpXsY), a virtio disk's /dev/disk/by-path name, and whether Windows installs it as new
+hardware (it keys devices to their location). A bus renumbered by a bridge or port added
+before it is named as the cause. Added and removed devices are listed.
+
+Exit 0 when no device that stays changes what the guest sees (nothing printed when nothing
+differs), 1 when one does, 2 on bad input.
+
+  libvirt-pci diff old.xml new.xml
+  libvirt-pci diff HEAD -- vms/web.xml          # the work tree against the last commit
+  libvirt-pci diff v1.2 main -- vms/web.xml --json
+  libvirt-pci diff --cached -- vms/web.xml      # what is staged, against HEAD
+"""),
+
         new("lint", "Report problems in the PCI addresses a domain already has (exit 1 on errors).", cmd =>
         {
             var files = cmd.Files("FILE", "domain XML files or directories, or - for stdin");
@@ -133,6 +158,7 @@ says which. Everything else is a warning or a note, and the file is written.
             var json = cmd.Flag("--json", "print a JSON report on stdout instead of the diffs: each domain's outcome, its XML before and after, findings");
             var acpi = OptionValues.AcpiIndexOption(cmd);
             var toQ35 = cmd.Flag("--convert-to-q35", "also convert pc (i440fx) domains to q35, keeping their devices (see convert --help); q35 domains are only recorded");
+            var acceptGuest = cmd.Flag("--accept-guest-changes", "define even when a device the guest already has would move or be renamed (LP134; libvirt-pci diff explains)");
             cmd.OnExecute(() =>
             {
                 if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
@@ -148,7 +174,7 @@ says which. Everything else is a warning or a note, and the file is written.
                     timeout = TimeSpan.FromSeconds(s);
                 }
                 return MigrateCommand.Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
-                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue(), timeout));
+                    domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue(), timeout, acceptGuest.HasValue()));
             });
         }, """
 
@@ -206,16 +232,21 @@ a bare binary:
   libvirt-pci completion zsh > /usr/local/share/zsh/site-functions/_libvirt-pci
 """),
 
-        new("hook", "Install or remove a Git pre-commit hook that checks staged domain XML.", hook =>
+        new("hook", "Install or remove the Git hooks that check staged domain XML: addresses (pre-commit) and what the guest sees (commit-msg).", hook =>
         {
-            hook.AddCommand("install", "Write .git/hooks/pre-commit: staged domain XML missing addresses fails the commit with the diff and the fixing command.", cmd =>
+            hook.AddCommand("install", "Write .git/hooks/pre-commit (staged domain XML missing addresses fails the commit with the diff and the fixing command) and commit-msg (hook guard).", cmd =>
             {
                 var fix = cmd.Flag("--fix", "rewrite and re-stage the staged files instead of failing");
-                var force = cmd.Flag("--force", "replace a pre-commit hook that is not libvirt-pci's");
+                var force = cmd.Flag("--force", "replace pre-commit and commit-msg hooks that are not libvirt-pci's");
                 var command = cmd.Valued("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)");
                 cmd.OnExecute(() => HookCommand.Install(ctx, fix.HasValue(), force.HasValue(), command.Value()));
             });
-            hook.AddCommand("uninstall", "Remove libvirt-pci's pre-commit hook (a foreign hook is left alone).", cmd =>
+            hook.AddCommand("guard", "The commit-msg check: refuse staged domain XML that moves or renames, in the guest, devices it already had (exit 1; the message's 'Guest-Visible: accepted' trailer or LIBVIRT_PCI_ACCEPT_GUEST_CHANGES=1 lets it through).", cmd =>
+            {
+                var message = cmd.Files("MESSAGE_FILE", "the commit message file Git passes to commit-msg hooks", many: false);
+                cmd.OnExecute(() => HookCommand.Guard(ctx, message.Values.FirstOrDefault()));
+            });
+            hook.AddCommand("uninstall", "Remove libvirt-pci's pre-commit and commit-msg hooks (a foreign hook is left alone).", cmd =>
                 cmd.OnExecute(() => HookCommand.Uninstall(ctx)));
         }),
         ]);

@@ -2,6 +2,7 @@ using System.Text;
 using LibvirtPci.Addressing;
 using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
+using LibvirtPci.Guest;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
 using McMaster.Extensions.CommandLineUtils;
@@ -100,7 +101,7 @@ internal static class ConvertCommand
         sb.Append($"{name}: {plan.MachineBefore} -> {plan.MachineAfter} ({libvirt}); an address ledger is started\n");
         var rows = plan.Changes.Where(c => c.Before is not null || c.After is not null || c.Note is not null || c.ModelBefore != c.ModelAfter).Select(c => (
             c.Key,
-            Before: $"{c.Before ?? "-"} {c.ModelBefore}".Trim(),
+            Before: $"{c.Before ?? "-"}{(c.Before is not null && plan.ComputedBefore.Contains(c.Key) ? "*" : "")} {c.ModelBefore}".Trim(),
             After: $"{c.After ?? "-"} {c.ModelAfter}".Trim(),
             Sees: string.Join("; ", new[]
             {
@@ -113,17 +114,12 @@ internal static class ConvertCommand
         foreach (var r in rows)
             sb.Append($"  {r.Key.PadRight(w1)}  {r.Before.PadRight(w2)}  {r.After.PadRight(w3)}  {(r.Sees.Length > 0 ? r.Sees : "same device, new slot")}\n".TrimEnd(' ') );
         foreach (var d in plan.Dropped) sb.Append($"  dropped: {d}\n");
+        if (rows.Any(r => r.Before.Contains('*', StringComparison.Ordinal)))
+            sb.Append("  * the file has no address for it: where libvirt places it on pc (computed)\n");
         return sb.ToString();
     }
 
-    /// <summary>Linux's predictable name of each PCI NIC (enoN with an ACPI index, else enp&lt;bus&gt;s&lt;slot&gt;[f&lt;function&gt;] with the bus numbers the firmware gives).</summary>
-    private static Dictionary<string, string> LinuxNames(DomainDefinition d)
-    {
-        var buses = GuestNumbering.Buses(d);
-        var names = new Dictionary<string, string>();
-        foreach (var nic in d.Devices.Where(x => x.Kind == "interface" && x.Address.IsPciPresent))
-            if (GuestNumbering.GuestAddress(buses, nic.Address.Pci) is { } guest)
-                names[nic.Key] = GuestNumbering.LinuxNicName(nic, guest);
-        return names;
-    }
+    /// <summary>The name a Linux guest's udev gives each PCI NIC (GuestView: onboard, slot, then path name).</summary>
+    private static Dictionary<string, string> LinuxNames(DomainDefinition d) =>
+        GuestView.Of(d).Devices.Values.Where(g => g.Nic is not null).ToDictionary(g => g.Key, g => g.Nic!.Name);
 }

@@ -10,22 +10,34 @@ internal static class HookCommand
 {
     public const string Marker = "# libvirt-pci pre-commit hook";
 
+    /// <summary>The hooks libvirt-pci writes: pre-commit checks addresses; commit-msg guards what the guest sees (it can read the message's trailers).</summary>
+    private static readonly string[] HookNames = ["pre-commit", "commit-msg"];
+
     public static int Install(CommandContext ctx, bool fix, bool force, string? command)
     {
         var hooks = HooksDirectory(ctx);
         if (hooks is null) return ExitCode.InvalidInput;
-        var path = Path.Combine(hooks, "pre-commit");
-        if (File.Exists(path) && !File.ReadAllText(path).Contains(Marker, StringComparison.Ordinal) && !force)
+        foreach (var name in HookNames)
         {
-            ctx.Err.WriteLine($"{path}: error LP120: a pre-commit hook that is not libvirt-pci's is installed; not overwritten (use --force to replace it)");
-            return ExitCode.InvalidInput;
+            var path = Path.Combine(hooks, name);
+            if (File.Exists(path) && !File.ReadAllText(path).Contains(Marker, StringComparison.Ordinal) && !force)
+            {
+                ctx.Err.WriteLine($"{path}: error LP120: a {name} hook that is not libvirt-pci's is installed; not overwritten (use --force to replace it)");
+                return ExitCode.InvalidInput;
+            }
         }
         Directory.CreateDirectory(hooks);
         var recorded = command ?? DefaultCommand();
-        File.WriteAllText(path, Script(fix, recorded));
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        ctx.Err.WriteLine($"libvirt-pci: installed {path} ({(fix ? "fixes and re-stages" : "checks")} staged domain XML); it runs {recorded}, " +
+        foreach (var name in HookNames)
+        {
+            var path = Path.Combine(hooks, name);
+            File.WriteAllText(path, name == "pre-commit" ? Script(fix, recorded) : GuardScript(recorded));
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+        if (fix) StableByDefault(ctx);
+        ctx.Err.WriteLine($"libvirt-pci: installed {Path.Combine(hooks, "pre-commit")} ({(fix ? "fixes and re-stages" : "checks")} staged domain XML) and {Path.Combine(hooks, "commit-msg")} " +
+            $"(refuses changes to what the guest sees of its devices unless the message carries '{AcceptTrailer}'); they run {recorded}, " +
             "or, when that is gone, libvirt-pci on PATH, then ~/.dotnet/tools/libvirt-pci (the dotnet tool shim); LIBVIRT_PCI=PATH overrides");
         return ExitCode.Ok;
     }
@@ -34,20 +46,88 @@ internal static class HookCommand
     {
         var hooks = HooksDirectory(ctx);
         if (hooks is null) return ExitCode.InvalidInput;
-        var path = Path.Combine(hooks, "pre-commit");
-        if (!File.Exists(path))
+        var code = ExitCode.Ok;
+        var removed = 0;
+        foreach (var name in HookNames)
         {
-            ctx.Err.WriteLine("libvirt-pci: no pre-commit hook installed");
-            return ExitCode.Ok;
+            var path = Path.Combine(hooks, name);
+            if (!File.Exists(path)) continue;
+            if (!File.ReadAllText(path).Contains(Marker, StringComparison.Ordinal))
+            {
+                ctx.Err.WriteLine($"{path}: error LP120: this {name} hook is not libvirt-pci's; left alone");
+                code = ExitCode.InvalidInput;
+                continue;
+            }
+            File.Delete(path);
+            removed++;
+            ctx.Err.WriteLine($"libvirt-pci: removed {path}");
         }
-        if (!File.ReadAllText(path).Contains(Marker, StringComparison.Ordinal))
+        if (removed == 0 && code == ExitCode.Ok) ctx.Err.WriteLine("libvirt-pci: no libvirt-pci hook installed");
+        return code;
+    }
+
+    /// <summary>
+    /// A hook that rewrites files must keep addresses stable, or its fixes move devices: without
+    /// a .libvirt-pci.json at the repository's top, --fix writes one with {"stable": true} (a
+    /// file that exists is the user's choice and is left as it is).
+    /// </summary>
+    private static void StableByDefault(CommandContext ctx)
+    {
+        var top = ProcessRunner.Run("git", ["rev-parse", "--show-toplevel"], TimeSpan.FromMinutes(1)).Text.Trim();
+        if (top.Length == 0) return;
+        var settings = Path.Combine(top, ProjectSettings.FileName);
+        if (File.Exists(settings)) return;
+        File.WriteAllText(settings, "{ \"stable\": true }\n");
+        ctx.Err.WriteLine($"libvirt-pci: wrote {settings} with {{ \"stable\": true }}: the fixes the hook makes record every address in the domain's ledger, so later edits move none (commit it)");
+    }
+
+    /// <summary>The commit trailer that accepts guest-visible changes (git commit --trailer 'Guest-Visible: accepted').</summary>
+    public const string AcceptTrailer = "Guest-Visible: accepted";
+
+    /// <summary>The environment variable that accepts them for one commit.</summary>
+    public const string AcceptVariable = "LIBVIRT_PCI_ACCEPT_GUEST_CHANGES";
+
+    /// <summary>
+    /// `hook guard [MESSAGE_FILE]` (the commit-msg hook; the pre-commit framework's commit-msg
+    /// stage): every staged domain XML that HEAD has too is compared as the guest sees it
+    /// (GuestDiff, HEAD against the index); a device that stays but moves or is renamed in the
+    /// guest fails the commit with the table, unless the message carries the trailer or the
+    /// environment says so. Exit 0 or 1; files that do not parse are pre-commit's to report.
+    /// </summary>
+    public static int Guard(CommandContext ctx, string? messageFile)
+    {
+        if (Environment.GetEnvironmentVariable(AcceptVariable) is "1" or "yes" or "true") return ExitCode.Ok;
+        if (messageFile is not null && File.Exists(messageFile) && HasAcceptTrailer(File.ReadAllText(messageFile))) return ExitCode.Ok;
+        var staged = ProcessRunner.Run("git", ["diff", "--cached", "--name-only", "--diff-filter=M", "-z", "--", "*.xml"], TimeSpan.FromMinutes(1));
+        if (!staged.Started || staged.ExitCode != 0)
         {
-            ctx.Err.WriteLine($"{path}: error LP120: this pre-commit hook is not libvirt-pci's; left alone");
+            ctx.Err.WriteLine("libvirt-pci: error LP121: not inside a Git repository (or git is not installed)");
             return ExitCode.InvalidInput;
         }
-        File.Delete(path);
-        ctx.Err.WriteLine($"libvirt-pci: removed {path}");
-        return ExitCode.Ok;
+        var refused = new List<string>();
+        foreach (var file in staged.Text.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Show("HEAD:" + file) is not { } before || Show(":" + file) is not { } after) continue;
+            if (DiffCommand.Compare(file, before, after) is not { HasIdentityChanges: true } diff) continue;
+            ctx.Err.Write(DiffCommand.Table("HEAD:" + file, "staged", diff));
+            refused.Add(file);
+        }
+        if (refused.Count == 0) return ExitCode.Ok;
+        ctx.Err.WriteLine($"libvirt-pci: commit refused: devices the guest already has would move or be renamed in {string.Join(", ", refused)}.");
+        ctx.Err.WriteLine("libvirt-pci: to keep them where the guest knows them, make the change on the committed file with its addresses kept: " +
+            "libvirt-pci -i --stable FILE records every address in the domain's ledger first ({\"stable\": true} in .libvirt-pci.json makes that the repository's default).");
+        ctx.Err.WriteLine($"libvirt-pci: to accept the change: git commit --trailer '{AcceptTrailer}' (or {AcceptVariable}=1 git commit).");
+        return ExitCode.ChangesNeeded;
+    }
+
+    internal static bool HasAcceptTrailer(string message) =>
+        message.Split('\n').Any(line => System.Text.RegularExpressions.Regex.IsMatch(line.TrimEnd('\r'), @"^Guest-Visible:\s*accepted\s*$", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
+
+    private static byte[]? Show(string objectName)
+    {
+        using var bytes = new MemoryStream();
+        var r = ProcessRunner.Run("git", ["show", objectName], TimeSpan.FromMinutes(1), stdoutTo: bytes);
+        return r.ExitCode == 0 ? bytes.ToArray() : null;
     }
 
     /// <summary>
@@ -77,22 +157,23 @@ internal static class HookCommand
 
     private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";
 
+    private static string GuardScript(string command) => $$"""
+#!/usr/bin/env bash
+{{Marker}} (installed by `libvirt-pci hook install`; remove with `libvirt-pci hook uninstall`).
+# commit-msg: refuses a commit that moves or renames, in the guest, devices a staged domain XML
+# already had (unless the message carries '{{AcceptTrailer}}').
+set -u
+{{FindTool(command)}}
+exec "$LIBVIRT_PCI" hook guard "$1"
+
+""";
+
     private static string Script(bool fix, string command) => $$"""
 #!/usr/bin/env bash
 {{Marker}} (installed by `libvirt-pci hook install`; remove with `libvirt-pci hook uninstall`).
 # Checks the staged content of every staged *.xml whose root is <domain>.
 set -u
-# The libvirt-pci that installed the hook; when it has moved or gone: libvirt-pci on PATH, then
-# the dotnet tool shim. LIBVIRT_PCI overrides them all.
-recorded={{ShellQuote(command)}}
-if [ -n "${LIBVIRT_PCI:-}" ]; then :
-elif [ -x "$recorded" ] || { [ "${recorded#*/}" = "$recorded" ] && command -v "$recorded" >/dev/null 2>&1; }; then LIBVIRT_PCI=$recorded
-elif command -v libvirt-pci >/dev/null 2>&1; then LIBVIRT_PCI=libvirt-pci
-elif [ -x "${HOME:-/nonexistent}/.dotnet/tools/libvirt-pci" ]; then LIBVIRT_PCI=$HOME/.dotnet/tools/libvirt-pci
-else
-  echo "libvirt-pci pre-commit hook: libvirt-pci is not at $recorded, not on PATH and not in ~/.dotnet/tools; install it, or set LIBVIRT_PCI=/path/to/libvirt-pci" >&2
-  exit 1
-fi
+{{FindTool(command)}}
 mode={{(fix ? "fix" : "check")}}
 fail=0
 failed=()
@@ -129,5 +210,20 @@ if [ "$fail" -ne 0 ]; then
 fi
 exit 0
 
+""";
+
+    /// <summary>The hooks' shell lines that find libvirt-pci.</summary>
+    private static string FindTool(string command) => $$"""
+# The libvirt-pci that installed the hook; when it has moved or gone: libvirt-pci on PATH, then
+# the dotnet tool shim. LIBVIRT_PCI overrides them all.
+recorded={{ShellQuote(command)}}
+if [ -n "${LIBVIRT_PCI:-}" ]; then :
+elif [ -x "$recorded" ] || { [ "${recorded#*/}" = "$recorded" ] && command -v "$recorded" >/dev/null 2>&1; }; then LIBVIRT_PCI=$recorded
+elif command -v libvirt-pci >/dev/null 2>&1; then LIBVIRT_PCI=libvirt-pci
+elif [ -x "${HOME:-/nonexistent}/.dotnet/tools/libvirt-pci" ]; then LIBVIRT_PCI=$HOME/.dotnet/tools/libvirt-pci
+else
+  echo "libvirt-pci hook: libvirt-pci is not at $recorded, not on PATH and not in ~/.dotnet/tools; install it, or set LIBVIRT_PCI=/path/to/libvirt-pci" >&2
+  exit 1
+fi
 """;
 }

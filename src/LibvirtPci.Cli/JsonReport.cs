@@ -26,7 +26,8 @@ public sealed class JsonReport
     }
 
     /// <param name="libvirt">the libvirt whose choices were reproduced, and where that choice came from</param>
-    public void File(string name, bool? changed, IReadOnlyList<Finding> findings, IReadOnlyList<DeviceOutcome>? devices, (string Version, string From)? libvirt = null)
+    public void File(string name, bool? changed, IReadOnlyList<Finding> findings, IReadOnlyList<DeviceOutcome>? devices, (string Version, string From)? libvirt = null,
+        LibvirtPci.Guest.GuestDiff? guest = null)
     {
         _w.WriteStartObject();
         _w.WriteString("file", name);
@@ -37,6 +38,7 @@ public sealed class JsonReport
             _w.WriteString("libvirtFrom", from);
         }
         if (changed is { } c) _w.WriteBoolean("changed", c);
+        if (guest is not null) DiffCommand.WriteChanges(_w, "guestVisibleChanges", guest.IdentityChanges);
         if (devices is not null)
         {
             _w.WriteStartArray("devices");
@@ -60,7 +62,8 @@ public sealed class JsonReport
     }
 
     /// <summary>One domain of `migrate --json`: what happened, and its XML before and after when it changed (Ansible's diff mode shows them).</summary>
-    public void Domain(string name, string status, IReadOnlyList<Finding> findings, string? error = null, string? backup = null, string? before = null, string? after = null, string? note = null)
+    public void Domain(string name, string status, IReadOnlyList<Finding> findings, string? error = null, string? backup = null, string? before = null, string? after = null, string? note = null,
+        LibvirtPci.Guest.GuestDiff? guest = null)
     {
         _w.WriteStartObject();
         _w.WriteString("domain", name);
@@ -70,6 +73,7 @@ public sealed class JsonReport
         if (backup is not null) _w.WriteString("backup", backup);
         if (before is not null) _w.WriteString("before", before);
         if (after is not null) _w.WriteString("after", after);
+        if (guest is not null) DiffCommand.WriteChanges(_w, "guestVisibleChanges", guest.IdentityChanges);
         WriteFindings(findings, name);
         _w.WriteEndObject();
     }

@@ -19,7 +19,7 @@ namespace LibvirtPci.Cli;
 /// </summary>
 internal static class MigrateCommand
 {
-    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false, bool AcpiIndex = false, TimeSpan? VirshTimeout = null);
+    public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false, bool AcpiIndex = false, TimeSpan? VirshTimeout = null, bool AcceptGuestChanges = false);
 
     public static int Execute(CommandContext ctx, Options o)
     {
@@ -124,10 +124,24 @@ internal static class MigrateCommand
             return ExitCode.Ok;
         }
         if (report is null) ctx.Out.Write(AssignCommand.UnifiedDiff($"{name}.xml", plan.Source.Text, plan.Text));
+        // What the guest sees must not change behind the user's back: a device that moves or is
+        // renamed is refused unless accepted (a q35 conversion is asked for, and changes it by nature).
+        var guest = DiffCommand.Compare($"{name}.xml", plan.Source.Bytes, plan.Bytes);
+        if (guest is { HasIdentityChanges: true })
+        {
+            ctx.Err.Write(DiffCommand.Table($"{name} (defined)", $"{name} (new)", guest));
+            if (!o.AcceptGuestChanges && !o.ConvertToQ35)
+            {
+                var why = "LP134: not defined: devices the guest already has would move or be renamed (--accept-guest-changes defines it anyway)";
+                ctx.Err.WriteLine($"{prefix} error {why}");
+                report?.Domain(name, "failed", plan.Findings, error: why, before: plan.Source.Text, after: plan.Text, guest: guest);
+                return ExitCode.ErrorFinding;
+            }
+        }
         if (o.DryRun)
         {
             ctx.Err.WriteLine($"{prefix} would change (dry run: nothing defined)");
-            report?.Domain(name, "would change", plan.Findings, before: plan.Source.Text, after: plan.Text);
+            report?.Domain(name, "would change", plan.Findings, before: plan.Source.Text, after: plan.Text, guest: guest);
             return ExitCode.ChangesNeeded;
         }
 
@@ -173,7 +187,7 @@ internal static class MigrateCommand
         var state = virsh.Run("domstate", name).Text.Trim();
         var note = state is "running" or "paused" or "in shutdown" ? $" ({state}: the new XML applies at the next cold boot — shut down, then start)" : "";
         ctx.Err.WriteLine($"{prefix} defined; every address verified; ledger recorded{note}");
-        report?.Domain(name, "changed", plan.Findings, backup: backup, before: plan.Source.Text, after: plan.Text, note: note.Length > 0 ? note.Trim(' ', '(', ')') : null);
+        report?.Domain(name, "changed", plan.Findings, backup: backup, before: plan.Source.Text, after: plan.Text, note: note.Length > 0 ? note.Trim(' ', '(', ')') : null, guest: guest);
         return ExitCode.ChangesNeeded;
     }
 

@@ -19,8 +19,7 @@ internal static class TreeCommand
             var ledger = AddressLedger.FindInMetadata(domain) is { } el ? AddressLedger.Read(domain.Document, el) : null;
             var released = ledger?.Entries.Where(e => e.Released && e.TakenBy is null).Select(e => (e.Address, e.Key));
             var topology = Topology.Build(domain, released);
-            // the pictures and JSON colour ports by their I/O windows; the text tree does not need them
-            var io = format == "text" ? null : global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, FirmwareChoice.Resolve(null, project));
+            var io = global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, FirmwareChoice.Resolve(null, project));
             switch (format)
             {
                 case "json":
@@ -33,6 +32,7 @@ internal static class TreeCommand
                     return Svg(ctx, TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
                 default:
                     ctx.Out.Write(topology.Render());
+                    if (TopologyFormats.IoSummary(io) is { } budget) ctx.Out.WriteLine(budget);
                     ctx.Out.WriteLine($"({libvirt})");
                     break;
             }

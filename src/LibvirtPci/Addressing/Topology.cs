@@ -1,5 +1,6 @@
 using System.Text;
 using LibvirtPci.Domain;
+using LibvirtPci.Guest;
 
 namespace LibvirtPci.Addressing;
 
@@ -24,8 +25,11 @@ public sealed class Topology
     public required TopologyBus Root { get; init; }
     public required IReadOnlyList<Device> Unaddressed { get; init; }
     public required IReadOnlyList<Device> Orphans { get; init; }
+    /// <summary>What the guest sees: bus numbers, locations, NIC names (one engine for every view).</summary>
+    public required GuestView Guest { get; init; }
+
     /// <summary>Controller index → the bus number the guest's firmware gives it.</summary>
-    public required IReadOnlyDictionary<int, int> GuestBuses { get; init; }
+    public IReadOnlyDictionary<int, int> GuestBuses => Guest.Buses;
 
     /// <param name="released">released addresses of the domain's address ledger, with the keys that released them</param>
     public static Topology Build(DomainDefinition domain, IEnumerable<(PciAddress Address, string Key)>? released = null)
@@ -56,7 +60,7 @@ public sealed class Topology
         foreach (var b in buses.Values) b.Devices.Sort((x, y) => x.Address.Pci.CompareTo(y.Address.Pci));
         foreach (var (address, key) in released ?? [])
             if (buses.TryGetValue(address.Bus, out var port) && port.IsEmptyHotplugPort) port.HeldFor ??= key;
-        return new Topology { Root = buses[0], Unaddressed = unaddressed, Orphans = orphans, GuestBuses = GuestNumbering.Buses(domain) };
+        return new Topology { Root = buses[0], Unaddressed = unaddressed, Orphans = orphans, Guest = GuestView.Of(domain) };
     }
 
     /// <summary>A text tree: each bus, then its devices by slot.function, controllers with their own bus nested.</summary>
@@ -64,7 +68,7 @@ public sealed class Topology
     {
         var sb = new StringBuilder();
         sb.Append(Describe(Root)).Append('\n');
-        RenderBus(sb, Root, "", GuestBuses);
+        RenderBus(sb, Root, "", Guest);
         if (Unaddressed.Count > 0)
             sb.Append("without a PCI address yet (run libvirt-pci assign): ").Append(string.Join(", ", Unaddressed.Select(d => d.Key))).Append('\n');
         if (Orphans.Count > 0)
@@ -75,7 +79,7 @@ public sealed class Topology
     private static string Describe(TopologyBus bus) =>
         $"{bus.Model?.XmlName() ?? "pci"} (bus {bus.Index:x2})";
 
-    private static void RenderBus(StringBuilder sb, TopologyBus bus, string indent, IReadOnlyDictionary<int, int> guest)
+    private static void RenderBus(StringBuilder sb, TopologyBus bus, string indent, GuestView guest)
     {
         for (int i = 0; i < bus.Devices.Count; i++)
         {
@@ -89,7 +93,7 @@ public sealed class Topology
                 if (d.Target is { } t)
                     foreach (var a in new[] { "chassis", "port", "chassisNr", "busNr" })
                         if (t.Attr(a) is { } v) sb.Append($" {a}={v}");
-                if (guest.TryGetValue(child.Index, out var gb)) sb.Append($"  guest bus {gb:x2}");
+                if (guest.Buses.TryGetValue(child.Index, out var gb)) sb.Append($"  guest bus {gb:x2}");
                 if (child.HeldFor is { } key) sb.Append($"  (empty: held for {key}, released; it gets this address back when it returns)");
                 else if (child.IsEmptyHotplugPort) sb.Append("  (empty: free for hotplug)");
                 sb.Append('\n');
@@ -101,10 +105,10 @@ public sealed class Topology
                 var model = d.Model;
                 if (model is not null && !d.Key.Contains(model, StringComparison.Ordinal)) sb.Append($" ({model})");
                 if (d.Address.Multifunction == true) sb.Append(" multifunction");
-                if (GuestNumbering.GuestAddress(guest, d.Address.Pci) is { } g)
+                if (guest[d.Key] is { } g)
                 {
-                    sb.Append($"  guest {g.Bus:x2}:{g.Slot:x2}.{g.Function:x}");
-                    if (d.Kind == "interface") sb.Append(' ').Append(GuestNumbering.LinuxNicName(d, g));
+                    sb.Append($"  guest {g.Location.Bus:x2}:{g.Location.Slot:x2}.{g.Location.Function:x}");
+                    if (g.Nic is { } nic) sb.Append(' ').Append(nic.Name);
                 }
                 sb.Append('\n');
             }

@@ -16,6 +16,9 @@ public sealed record Q35ConversionPlan(RewritePlan Plan, string MachineBefore, s
     public required DomainDefinition Before { get; init; }
     public required DomainDefinition After { get; init; }
 
+    /// <summary>Devices the pc file gave no PCI address: their "before" is where libvirt would place them, computed.</summary>
+    public IReadOnlySet<string> ComputedBefore { get; init; } = new HashSet<string>();
+
     public string Text => Plan.Text;
     public byte[] Bytes => Plan.Bytes;
 }
@@ -133,7 +136,12 @@ public static class Q35Conversion
             changes.Add(new DeviceChange(a.Key, a.Kind, null, a.Address.Pci.ToString(), null, ModelOf(a), "added by libvirt's rules for q35"));
         // The plan is against the pc file: its bytes, encoding and "changed" are the user's file's.
         var whole = new RewritePlan { Source = pc.Document.Source, Text = plan.Text, Devices = plan.Devices, Findings = plan.Findings, Ledger = plan.Ledger };
-        return new Q35ConversionPlan(whole, machineBefore, machineAfter, changes, dropped) { Before = before, After = after };
+        return new Q35ConversionPlan(whole, machineBefore, machineAfter, changes, dropped)
+        {
+            Before = before,
+            After = after,
+            ComputedBefore = pc.Devices.Where(d => d.Address.IsPciWanted).Select(d => d.Key).ToHashSet(),
+        };
     }
 
     private static string Num(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -141,7 +149,7 @@ public static class Q35Conversion
     private static string? ModelOf(Device d) => d.Kind switch
     {
         "disk" => d.Element.Element("target")?.Attr("bus"),
-        "controller" => d.Element.Attr("model") ?? d.ControllerType,
+        "controller" => d.Element.Attr("model") ?? (d.ControllerType == "usb" ? "piix3-uhci" : d.ControllerType), // pc's default USB controller is piix3-uhci
         _ => d.Model,
     };
 

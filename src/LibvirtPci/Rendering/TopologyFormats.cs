@@ -27,15 +27,47 @@ public static class TopologyFormats
         return needs;
     }
 
+    /// <summary>
+    /// The ports a view marks, by the bus index they open: past the firmware's limit (the windows
+    /// beyond its budget, in the order the firmware scans the buses), and the hot-plug ports a
+    /// Linux guest leaves without an I/O window (the last ones, as lint's LP604 says).
+    /// </summary>
+    public static (HashSet<int> PastFirmware, HashSet<int> NoIoInGuest) MarkedPorts(IoSpaceAnalysis? io, Topology topology)
+    {
+        var past = new HashSet<int>();
+        var noIo = new HashSet<int>();
+        if (io is null) return (past, noIo);
+        int Order(PortIoNeed p) => p.Port.Index is { } i && topology.GuestBuses.TryGetValue(i, out var g) ? g : int.MaxValue;
+        if (io.BootFails || io.FirmwareLeavesBarsUnset)
+        {
+            int used = 0;
+            foreach (var p in io.Ports.Where(p => p.Windows > 0 && p.Port.Index is not null).OrderBy(Order))
+                if ((used += p.Windows) > io.Firmware.BridgeWindows) past.Add(p.Port.Index!.Value);
+        }
+        var hotplug = io.Ports.Where(p => p.Hotplug && p.Port.Index is not null).OrderBy(Order).ToList();
+        foreach (var p in hotplug.Skip(Math.Max(0, hotplug.Count - io.PortsWithoutIoInGuest))) noIo.Add(p.Port.Index!.Value);
+        return (past, noIo);
+    }
+
+    /// <summary>One line on the I/O budget, for the text tree and the picture's title.</summary>
+    public static string? IoSummary(IoSpaceAnalysis? io)
+    {
+        if (io is null) return null;
+        var line = $"I/O windows {io.WindowsNeeded} of {io.Firmware.BridgeWindows} ({io.Firmware.Name})";
+        if (io.BootFails || io.FirmwareLeavesBarsUnset) line += ": past the firmware's limit";
+        if (io.PortsWithoutIoInGuest > 0) line += $"; a Linux guest gives {io.HotplugPorts} hot-plug ports {IoSpaceBudget.LinuxWindows} windows: hotplug of an I/O device fails in the last {io.PortsWithoutIoInGuest}";
+        return line;
+    }
+
     private static string Dot(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 
     public static string ToDot(string name, DomainDefinition domain, Topology topology, IoSpaceAnalysis? io)
     {
         var need = PortNeeds(io);
-        bool over = io?.BootFails == true || io?.FirmwareLeavesBarsUnset == true;
+        var (past, noIo) = MarkedPorts(io, topology);
         var sb = new StringBuilder();
         var title = $"{name}: {domain.Machine ?? "?"}";
-        if (io is not null) title += $"; I/O windows {io.WindowsNeeded} of {io.Firmware.BridgeWindows} ({io.Firmware.Name}){(over ? ": past the firmware's limit" : "")}";
+        if (IoSummary(io) is { } summary) title += "; " + summary;
         sb.Append("digraph ").Append(Dot(name)).Append(" {\n");
         sb.Append("  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=").Append(Dot(title)).Append("];\n");
         sb.Append("  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10, fillcolor=\"#ffffff\"];\n");
@@ -60,17 +92,19 @@ public static class TopologyFormats
                     if (need.TryGetValue(child.Index, out var p))
                     {
                         label.Append(p.IoReserveOff ? "\nno I/O window (io-reserve=0)" : p.Windows > 0 ? $"\nI/O window: {p.Windows} × 4 KiB" : "");
-                        fill = p.IoReserveOff ? "#dde8f5" : p.Windows == 0 ? "#ffffff" : over ? "#f4a6a6" : "#fdeaa8";
+                        if (past.Contains(child.Index)) label.Append("\npast the firmware's limit");
+                        else if (noIo.Contains(child.Index)) label.Append("\nLinux: no I/O window (hotplug of an I/O device fails)");
+                        fill = p.IoReserveOff ? "#dde8f5" : past.Contains(child.Index) ? "#f4a6a6" : noIo.Contains(child.Index) ? "#f9c98a" : p.Windows == 0 ? "#ffffff" : "#fdeaa8";
                     }
                 }
                 else
                 {
                     label.Append(d.Key);
                     if (d.Model is { } m && !d.Key.Contains(m, StringComparison.Ordinal)) label.Append($" ({m})");
-                    if (GuestNumbering.GuestAddress(topology.GuestBuses, d.Address.Pci) is { } ga)
+                    if (topology.Guest[d.Key] is { } ga)
                     {
-                        label.Append("\nguest ").Append(Bdf(ga));
-                        if (d.Kind == "interface") label.Append(' ').Append(GuestNumbering.LinuxNicName(d, ga));
+                        label.Append("\nguest ").Append(Bdf(ga.Location));
+                        if (ga.Nic is { } nic) label.Append(' ').Append(nic.Name);
                     }
                     if (d.Kind == "interface") fill = "#e3f2e1";
                 }
@@ -93,7 +127,7 @@ public static class TopologyFormats
         Edges(topology.Root);
         if (topology.Unaddressed.Count > 0)
             sb.Append("  unaddressed [label=").Append(Dot("without a PCI address yet:\n" + string.Join("\n", topology.Unaddressed.Select(d => d.Key)))).Append(", style=\"rounded,dashed\"];\n");
-        sb.Append("  legend [shape=note, fillcolor=\"#fafafa\", label=").Append(Dot("green: NIC (guest address, Linux name)\nyellow: port taking an I/O window\nred: past the firmware's I/O limit\nblue: port with io-reserve=0\ndashed: empty hotplug port")).Append("];\n");
+        sb.Append("  legend [shape=note, fillcolor=\"#fafafa\", label=").Append(Dot("green: NIC (guest address, Linux name)\nyellow: port taking an I/O window\nred: past the firmware's I/O limit\norange: hot-plug port a Linux guest gives no I/O window\nblue: port with io-reserve=0\ndashed: empty hotplug port")).Append("];\n");
         sb.Append("}\n");
         return sb.ToString();
     }
@@ -101,6 +135,7 @@ public static class TopologyFormats
     public static string ToJson(string name, DomainDefinition domain, Topology topology, IoSpaceAnalysis? io, (string Version, string From)? libvirt = null)
     {
         var need = PortNeeds(io);
+        var (past, noIo) = MarkedPorts(io, topology);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -121,6 +156,8 @@ public static class TopologyFormats
                 {
                     w.WriteNumber("ioWindows", p.Windows);
                     if (p.IoReserveOff) w.WriteBoolean("ioReserveOff", true);
+                    if (past.Contains(bus.Index)) w.WriteBoolean("pastFirmwareLimit", true);
+                    if (noIo.Contains(bus.Index)) w.WriteBoolean("noIoWindowInGuest", true);
                 }
                 w.WriteStartArray("devices");
                 foreach (var d in bus.Devices.Where(d => d.ControllerType != "pci" || !bus.Children.Any(ch => ch.Controller == d)))
@@ -131,10 +168,10 @@ public static class TopologyFormats
                     if (d.Model is { } m) w.WriteString("model", m);
                     w.WriteString("address", d.Address.Pci.ToString());
                     if (d.Address.Multifunction == true) w.WriteBoolean("multifunction", true);
-                    if (GuestNumbering.GuestAddress(topology.GuestBuses, d.Address.Pci) is { } ga)
+                    if (topology.Guest[d.Key] is { } ga)
                     {
-                        w.WriteString("guest", Bdf(ga));
-                        if (d.Kind == "interface") w.WriteString("linuxName", GuestNumbering.LinuxNicName(d, ga));
+                        w.WriteString("guest", Bdf(ga.Location));
+                        if (ga.Nic is { } nic) w.WriteString("linuxName", nic.Name);
                     }
                     w.WriteEndObject();
                 }

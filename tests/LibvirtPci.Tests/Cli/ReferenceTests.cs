@@ -88,7 +88,7 @@ public sealed class ReferenceTests
         Assert.Equal("2020.11 2022.11 2025.02", Complete("lint", "--ovmf-version", ""));
         Assert.Equal("per-port", Complete("--io-reserve", "p"));
         Assert.Equal("svg", Complete("tree", "--format", "s"));
-        Assert.Equal("install uninstall", Complete("hook", ""));
+        Assert.Equal("guard install uninstall", Complete("hook", ""));
         Assert.Equal("bash zsh", Complete("completion", ""));
         Assert.Equal("web win10", Complete("migrate", "w"));
         Assert.Equal("--spare-ports", Complete("convert", "--sp"));
@@ -100,7 +100,7 @@ public sealed class ReferenceTests
     {
         var zsh = Support.Cli.Run("completion", "zsh").Stdout;
         foreach (var command in Commands.Where(c => c.Length > 0 && !c.Contains(' '))) Assert.Contains($"    '{command}:", zsh);
-        Assert.Contains("'1:command:(install uninstall)'", zsh);
+        Assert.Contains("'1:command:(install guard uninstall)'", zsh);
         Require.Available(File.Exists("/usr/bin/zsh") ? null : "zsh is not installed (apt-get install zsh)");
         using var dir = new TempDir();
         var check = Proc.Run("zsh", ["-n", dir.File("_libvirt-pci", Encoding.UTF8.GetBytes(zsh))]);

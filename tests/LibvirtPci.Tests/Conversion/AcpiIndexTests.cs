@@ -73,7 +73,7 @@ public sealed class ConvertCommandTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(File.ReadAllBytes(Path.Combine(Paths.Fixtures, "convert", "pc-windows.q35.approved.xml")), r.StdoutBytes);
         Assert.Contains("pc-windows.xml: pc-i440fx-7.2 -> pc-q35-7.2 (libvirt 9.0 (from --libvirt-version)); an address ledger is started", r.Stderr);
-        Assert.Contains("Linux NIC name enp0s3 -> ", r.Stderr);
+        Assert.Contains("Linux NIC name ens3 -> ens1", r.Stderr); // pc with ACPI: a hotplug slot name; q35: the pcie-to-pci-bridge's slot 1 (both booted: GuestGroundTruthTests)
         // the fixture records no OS (no libosinfo metadata): the note is conditional, never a guess
         Assert.Contains("IDE → SATA (AHCI), controller 0 unit 0: the guest needs an AHCI driver (a Windows guest: enable storahci before the first q35 boot; the domain does not say its OS)", r.Stderr);
         Assert.Contains("dropped: controller ide index 0", r.Stderr);

@@ -1,5 +1,6 @@
 using LibvirtPci.Tools;
 using LibvirtPci.Addressing;
+using LibvirtPci.Guest;
 using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;

@@ -2,7 +2,7 @@ using LibvirtPci.Tests.Support;
 
 namespace LibvirtPci.Tests.Workflows;
 
-/// <summary>The pre-commit hook in a real temporary Git repository, run by real `git commit`.</summary>
+/// <summary>The pre-commit and commit-msg hooks in a real temporary Git repository, run by real `git commit`.</summary>
 public sealed class GitHookTests : IDisposable
 {
     private readonly TempDir _repo = new();
@@ -116,7 +116,9 @@ public sealed class GitHookTests : IDisposable
         var committed = Git("show", "HEAD:web.xml").Out;
         Assert.Contains("<controller type='pci' index='1' model='pcie-root-port'>", committed);
         Assert.Equal(committed, File.ReadAllText(Path.Combine(_repo.Path, "web.xml"))); // work tree kept in step
-        Assert.Equal("", Git("status", "--porcelain").Out);
+        Assert.Contains("urn:libvirt-pci:ledger:1", committed); // --fix wrote {"stable": true}: its fixes keep addresses stable
+        Assert.Equal("{ \"stable\": true }\n", File.ReadAllText(Path.Combine(_repo.Path, ".libvirt-pci.json")));
+        Assert.Equal("?? .libvirt-pci.json\n", Git("status", "--porcelain").Out);
     }
 
     [Fact]
@@ -133,5 +135,71 @@ public sealed class GitHookTests : IDisposable
         Assert.Equal(0, Tool("hook", "install", "--force", "--command", Binary).Code);
         Assert.Equal(0, Tool("hook", "uninstall").Code);
         Assert.False(File.Exists(Path.Combine(hooks, "pre-commit")));
+    }
+
+    private const string Web = """
+        <domain type='kvm'>
+          <name>web</name>
+          <memory unit='MiB'>1024</memory>
+          <os><type arch='x86_64' machine='q35'>hvm</type></os>
+          <features><acpi/></features>
+          <devices>
+            <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><model type='virtio'/></interface>
+            <interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/><model type='virtio'/></interface>
+            <disk type='file' device='disk'><source file='/x.img'/><target dev='vda' bus='virtio'/></disk>
+          </devices>
+        </domain>
+
+        """;
+
+    [Fact]
+    public void The_commit_msg_hook_refuses_renamed_nics_until_the_trailer_accepts_them()
+    {
+        Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
+        var file = Path.Combine(_repo.Path, "web.xml");
+        File.WriteAllText(file, Web);
+        Assert.Equal(0, Tool("-i", "web.xml").Code); // addresses, no ledger
+        Git("add", "web.xml");
+        Assert.Equal(0, Git("commit", "-q", "-m", "web").Code);
+
+        // a root port and a bridge put before the devices, addresses assigned again without the ledger
+        File.WriteAllText(file, Web.Replace("<devices>", "<devices>\n    <controller type='pci' index='0' model='pcie-root'/><controller type='pci' model='pcie-root-port'/><controller type='pci' model='pcie-to-pci-bridge'/>", StringComparison.Ordinal));
+        Assert.Equal(0, Tool("-i", "web.xml").Code);
+        Git("add", "web.xml");
+        var refused = Git("commit", "-q", "-m", "add a bridge");
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("interface/52:54:00:00:00:01", refused.Err);
+        Assert.Contains("Linux renames the NIC enp1s0 → enp3s0", refused.Err);
+        Assert.Contains("git commit --trailer 'Guest-Visible: accepted'", refused.Err);
+        Assert.Equal(1, Git("rev-list", "--count", "HEAD").Out.Trim() == "1" ? 1 : 0);
+
+        // `diff --cached` shows the same before committing
+        Assert.Equal(1, Tool("diff", "--cached", "--", "web.xml").Code);
+
+        var accepted = Git("commit", "-q", "-m", "add a bridge", "--trailer", "Guest-Visible: accepted");
+        Assert.True(accepted.Code == 0, accepted.Err);
+        Assert.Equal(0, Tool("diff", "HEAD", "--", "web.xml").Code); // work tree = HEAD now
+        Assert.Equal(1, Tool("diff", "HEAD~1", "HEAD", "--", "web.xml").Code);
+    }
+
+    [Fact]
+    public void The_commit_msg_hook_lets_through_what_keeps_every_device_where_the_guest_knows_it()
+    {
+        Assert.Equal(0, Tool("hook", "install", "--command", Binary).Code);
+        var file = Path.Combine(_repo.Path, "web.xml");
+        File.WriteAllText(file, Web);
+        Assert.Equal(0, Tool("-i", "--stable", "web.xml").Code);
+        Git("add", "web.xml");
+        Assert.Equal(0, Git("commit", "-q", "-m", "web").Code);
+        // a NIC added with the ledger: only an addition
+        File.WriteAllText(file, File.ReadAllText(file).Replace("</devices>", "  <interface type='network'><mac address='52:54:00:00:00:03'/><source network='default'/><model type='virtio'/></interface>\n  </devices>", StringComparison.Ordinal));
+        Assert.Equal(0, Tool("-i", "--stable", "web.xml").Code);
+        Git("add", "web.xml");
+        var ok = Git("commit", "-q", "-m", "a third NIC");
+        Assert.True(ok.Code == 0, ok.Err);
+        var diff = Tool("diff", "HEAD~1", "HEAD", "--", "web.xml");
+        Assert.Equal(0, diff.Code);
+        Assert.Contains("interface/52:54:00:00:00:03", diff.Out);
+        Assert.Contains("new device", diff.Out);
     }
 }

@@ -102,6 +102,14 @@ files:
     backup_file:
       description: Where the original was copied (C(backup=true), changed files only).
       type: str
+guest_visible_changes:
+  description: >-
+    Per file, the devices its guest already has that the new addresses move or rename (the
+    C(libvirt-pci diff) view - C(key), C(before) and C(after) with C(guest) location and
+    C(linuxName), C(windowsNewInstance), C(causes)). Empty when every device stays where the
+    guest knows it (always, for files with a ledger).
+  returned: always
+  type: dict
 changed_files:
   description: The files that changed (or would).
   returned: always
@@ -166,6 +174,7 @@ def main():
         changed=bool(to_change),
         files=files,
         changed_files=[f['file'] for f in to_change],
+        guest_visible_changes=dict((f['file'], f.pop('guestVisibleChanges')) for f in files if f.get('guestVisibleChanges')),
         failed_files=[line for f in failed for line in (finding_lines(f) or [f['file']])],
     )
     if diffs:

@@ -46,6 +46,13 @@ options:
     description:
       - The virsh to run. Default - C(virsh) on C(PATH).
     type: path
+  accept_guest_changes:
+    description:
+      - Define a domain even when devices its guest already has would move or be renamed
+        (see C(guest_visible_changes)). Recording the ledger never moves any; a q35
+        conversion always does, and is accepted by asking for it.
+    type: bool
+    default: false
 notes:
   - C(libvirt_version) defaults to the daemon's own version (C(virsh version --daemon)).
   - C(changed) is true only when a domain was defined anew (or would be, in check mode).
@@ -99,6 +106,14 @@ domains:
       description: Problems found, each with C(code), C(severity), C(message) and C(text).
       type: list
       elements: dict
+guest_visible_changes:
+  description: >-
+    Per domain, the devices the guest already has that would move or be renamed (the
+    C(libvirt-pci diff) view - C(key), C(before) and C(after) with C(guest) location and
+    C(linuxName), C(windowsNewInstance), C(causes)). Such a domain is not defined unless
+    I(accept_guest_changes) is set.
+  returned: always
+  type: dict
 summary:
   description: Counts - C(domains), C(changed), C(unchanged), C(failed).
   returned: always
@@ -127,6 +142,7 @@ def main():
         domains=dict(type='list', elements='str', default=[]),
         backup_dir=dict(type='path'),
         virsh=dict(type='path'),
+        accept_guest_changes=dict(type='bool', default=False),
     )
     argument_spec.update(COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -138,6 +154,8 @@ def main():
         args += ['-c', p['uri']]
     if p['virsh']:
         args += ['--virsh', p['virsh']]
+    if p['accept_guest_changes']:
+        args.append('--accept-guest-changes')
     if module.check_mode:
         args.append('--dry-run')
     args += p['domains'] if p['domains'] else ['--all']
@@ -156,6 +174,7 @@ def main():
         summary=report.get('summary', {}),
         libvirt=dict(version=report.get('libvirt'), source=report.get('libvirtFrom')),
         backups=[d['backup'] for d in entries if d.get('backup')],
+        guest_visible_changes=dict((d['domain'], d.pop('guestVisibleChanges')) for d in entries if d.get('guestVisibleChanges')),
     )
     if diffs:
         result['diff'] = diffs

@@ -1,6 +1,6 @@
 using LibvirtPci.Domain;
 
-namespace LibvirtPci.Addressing;
+namespace LibvirtPci.Guest;
 
 /// <summary>
 /// The bus numbers the guest sees. Firmware (SeaBIOS and OVMF alike) numbers buses depth-first:
@@ -48,19 +48,4 @@ public static class GuestNumbering
     /// <summary>The guest's view of a device address, if its bus is reachable.</summary>
     public static PciAddress? GuestAddress(IReadOnlyDictionary<int, int> buses, PciAddress address) =>
         buses.TryGetValue(address.Bus, out var b) ? address with { Bus = b } : null;
-
-    /// <summary>systemd's predictable name for a NIC at this guest address (path policy: enpXsY[fZ]).</summary>
-    public static string LinuxNicName(PciAddress guest, bool multifunction) =>
-        $"enp{guest.Bus}s{guest.Slot}" + (guest.Function > 0 || multifunction ? $"f{guest.Function}" : "");
-
-    /// <summary>
-    /// The name a Linux guest gives this NIC: with &lt;acpi index='N'/&gt; (QEMU's acpi-index, in
-    /// the device's ACPI _DSM) systemd-udev's onboard name enoN, which wins over the path name
-    /// (udev's net_id: ID_NET_NAME_ONBOARD comes before ID_NET_NAME_PATH in the default policy);
-    /// without it the path name at its guest address. One function for every view (tree, DOT,
-    /// JSON, convert), so they cannot disagree.
-    /// </summary>
-    public static string LinuxNicName(Device nic, PciAddress guest) =>
-        nic.Element.Element("acpi")?.Attr("index") is { } index && int.TryParse(index, out var n) && n > 0
-            ? $"eno{n}" : LinuxNicName(guest, nic.Address.Multifunction == true);
 }
