@@ -91,25 +91,7 @@ internal static class MigrateCommand
             report?.Domain(name, "failed", [], error: $"LP131: virsh dumpxml failed: {dump.Error}");
             return ExitCode.VirshFailed;
         }
-        RewritePlan plan;
-        try
-        {
-            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = libvirt.Profile, AcpiIndex = o.AcpiIndex };
-            var domain = DomainDefinition.Parse(SourceText.FromBytes($"{name}.xml", dump.Stdout));
-            if (o.ConvertToQ35 && domain.Family == MachineFamily.I440fx)
-            {
-                var conversion = Q35Conversion.Convert(domain, options);
-                plan = conversion.Plan;
-                if (report is null) ctx.Err.Write(ConvertCommand.View(name, conversion, libvirt));
-            }
-            else plan = Rewriter.Assign(domain, options);
-        }
-        catch (InputException e)
-        {
-            ctx.Err.WriteLine($"{counter} {e}"); // the message names the domain itself
-            report?.Domain(name, "failed", e.Errors, error: e.ToString());
-            return ExitCode.InvalidInput;
-        }
+        if (!TryPlan(ctx, name, dump.Stdout, o, libvirt, counter, report, out var plan, out var converted)) return ExitCode.InvalidInput;
         foreach (var f in plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine($"{counter} {f.Format(name)}");
         if (!o.Force && plan.Findings.Any(f => f.Severity == Severity.Error))
         {
@@ -125,12 +107,13 @@ internal static class MigrateCommand
         }
         if (report is null) ctx.Out.Write(AssignCommand.UnifiedDiff($"{name}.xml", plan.Source.Text, plan.Text));
         // What the guest sees must not change behind the user's back: a device that moves or is
-        // renamed is refused unless accepted (a q35 conversion is asked for, and changes it by nature).
+        // renamed (--acpi-index renames NICs to enoN too) is refused unless accepted; a q35
+        // conversion is asked for, and changes it by nature.
         var guest = DiffCommand.Compare($"{name}.xml", plan.Source.Bytes, plan.Bytes);
         if (guest is { HasIdentityChanges: true })
         {
             ctx.Err.Write(DiffCommand.Table($"{name} (defined)", $"{name} (new)", guest));
-            if (!o.AcceptGuestChanges && !o.ConvertToQ35)
+            if (!o.AcceptGuestChanges && !converted)
             {
                 var why = "LP134: not defined: devices the guest already has would move or be renamed (--accept-guest-changes defines it anyway)";
                 ctx.Err.WriteLine($"{prefix} error {why}");
@@ -144,11 +127,42 @@ internal static class MigrateCommand
             report?.Domain(name, "would change", plan.Findings, before: plan.Source.Text, after: plan.Text, guest: guest);
             return ExitCode.ChangesNeeded;
         }
+        return DefineAndVerify(ctx, virsh, name, dump.Stdout, plan, Path.Combine(backupDir, $"{name}.xml"), prefix, report, guest);
+    }
 
-        var backup = Path.Combine(backupDir, $"{name}.xml");
+    /// <summary>The new XML for a dumped domain (a q35 conversion when asked and it is pc); false when the tool refuses it (said on stderr and in the report).</summary>
+    private static bool TryPlan(CommandContext ctx, string name, byte[] dumped, Options o, LibvirtChoice libvirt, string counter, JsonReport? report, out RewritePlan plan, out bool converted)
+    {
+        converted = false;
         try
         {
-            FileIO.WritePrivate(backup, dump.Stdout);
+            var options = new RewriteOptions { Stable = true, SparePorts = o.SparePorts, IoReserve = o.IoReserve, Libvirt = libvirt.Profile, AcpiIndex = o.AcpiIndex };
+            var domain = DomainDefinition.Parse(SourceText.FromBytes($"{name}.xml", dumped));
+            if (o.ConvertToQ35 && domain.Family == MachineFamily.I440fx)
+            {
+                var conversion = Q35Conversion.Convert(domain, options);
+                plan = conversion.Plan;
+                converted = conversion.MachineBefore != conversion.MachineAfter;
+                if (report is null) ctx.Err.Write(ConvertCommand.View(name, conversion, libvirt));
+            }
+            else plan = Rewriter.Assign(domain, options);
+            return true;
+        }
+        catch (InputException e)
+        {
+            ctx.Err.WriteLine($"{counter} {e}"); // the message names the domain itself
+            report?.Domain(name, "failed", e.Errors, error: e.ToString());
+            plan = null!;
+            return false;
+        }
+    }
+
+    /// <summary>Back up, define, dump again and verify; define the backup again when anything fails.</summary>
+    private static int DefineAndVerify(CommandContext ctx, Virsh virsh, string name, byte[] original, RewritePlan plan, string backup, string prefix, JsonReport? report, LibvirtPci.Guest.GuestDiff? guest)
+    {
+        try
+        {
+            FileIO.WritePrivate(backup, original);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -258,7 +258,21 @@ public sealed class PciAddressSet
         return grown with { Slot = _buses[grown.Bus].MinSlot };
     }
 
+    /// <summary>
+    /// A free slot on the bus, above <see cref="RootPortFloor"/> for a new root port on bus 0; when
+    /// nothing is free above the floor (a bridge at 00:1e.0, say), anywhere on the bus, as libvirt
+    /// would: the port is needed, and the ledger's findings say what the guest sees move.
+    /// </summary>
     private int? FindOnBus(int busIndex, ConnectFlags flags, int function, ref int fn)
+    {
+        int start = fn;
+        if (FindOnBus(busIndex, flags, function, ref fn, useFloor: true) is { } slot) return slot;
+        if (busIndex != 0 || RootPortFloor is null || (flags & ConnectFlags.PcieRootPort) == 0) return null;
+        fn = start;
+        return FindOnBus(busIndex, flags, function, ref fn, useFloor: false);
+    }
+
+    private int? FindOnBus(int busIndex, ConnectFlags flags, int function, ref int fn, bool useFloor)
     {
         var bus = _buses[busIndex];
         if (Check(busIndex, bus.Flags, flags, fromConfig: false) != Mismatch.None)
@@ -269,14 +283,15 @@ public sealed class PciAddressSet
             int free = bus.LowestFreeSlot();
             return free < 0 ? null : free;
         }
-        bool floorApplies = busIndex == 0 && RootPortFloor is { } floor && (flags & ConnectFlags.PcieRootPort) != 0;
+        bool floorApplies = useFloor && busIndex == 0 && RootPortFloor is { } floor && (flags & ConnectFlags.PcieRootPort) != 0;
         for (int slot = bus.MinSlot; slot <= bus.MaxSlot; slot++)
         {
             if (floorApplies && slot < RootPortFloor!.Value.Slot) continue;
             if (floorApplies && slot == RootPortFloor!.Value.Slot && RootPortFloor.Value.Function > 0)
             {
-                // Only functions at or above the floor, in a slot that already aggregates root ports.
-                if (bus.Functions[slot] == 0 || !bus.Aggregate[slot]) continue;
+                // Only functions at or above the floor, in a slot that already aggregates root ports
+                // and has its function 0 (a guest does not scan a slot whose function 0 is empty).
+                if ((bus.Functions[slot] & 1) == 0 || !bus.Aggregate[slot]) continue;
                 for (int f = Math.Max(fn, RootPortFloor.Value.Function); f < 8; f++)
                     if ((bus.Functions[slot] & (1 << f)) == 0) { fn = f; return slot; }
                 fn = 0;

@@ -76,7 +76,7 @@ public static class StabilityPlanner
         {
             Pins = pins,
             Blocked = blocked,
-            RootPortFloor = ledger.Count > 0 ? RootPortFloor(domain, ledger, Key) : null,
+            RootPortFloor = RootPortFloor(domain, ledger, Key),
             SparePorts = sparePorts,
             Profile = profile,
         };
@@ -132,7 +132,13 @@ public static class StabilityPlanner
         return new AddressLedger(entries.Values).WithAcpiIndexes(old.AcpiIndexes); // ACPI indexes are never forgotten
     }
 
-    /// <summary>The lowest bus-0 address a new root port may take: just after the highest existing one.</summary>
+    /// <summary>
+    /// The lowest bus-0 address a new root port may take: just after the highest existing bridge
+    /// or port on bus 0. The firmware numbers buses depth-first in slot order, so a port put before
+    /// an existing one renumbers every bus after it, and the guest renames its NICs (enp11s0 →
+    /// enp12s0; found by the differential harness's guest-kept property). Applies from the first
+    /// --stable run: starting a ledger must not move what the guest has either.
+    /// </summary>
     private static PciAddress? RootPortFloor(DomainDefinition domain, AddressLedger ledger, Func<Device, string> key)
     {
         PciAddress? highest = null;
@@ -140,7 +146,8 @@ public static class StabilityPlanner
         {
             if (a.Bus == 0 && (highest is null || a.CompareTo(highest.Value) > 0)) highest = a;
         }
-        foreach (var d in domain.Devices.Where(d => d.ControllerType == "pci" && d.Element.Attr("model") == "pcie-root-port"))
+        foreach (var d in domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is > 0
+                     && d.Element.Attr("model") is not ("pci-expander-bus" or "pcie-expander-bus"))) // expander buses number from their own busNr
         {
             if (d.Address.IsPciPresent) Consider(d.Address.Pci);
             else if (ledger[key(d)] is { } e) Consider(e.Address);

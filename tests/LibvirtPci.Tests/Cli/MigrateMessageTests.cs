@@ -34,7 +34,43 @@ public sealed class MigrateMessageTests
     public void A_finding_names_its_domain_once_and_one_domain_is_one_domain()
     {
         using var dir = new TempDir();
-        dir.File("state/vm1.xml", Encoding.UTF8.GetBytes(Domain));
+        var virsh = FakeVirsh(dir, Domain);
+        var binary = Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        var r = Proc.Run(binary, ["migrate", "--all", "--virsh", virsh, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("[1/1] vm1:13:7: warning LP304", r.Err); // the line and column in what virsh printed
+        Assert.DoesNotContain("vm1: vm1:", r.Err);
+        Assert.Contains("libvirt-pci migrate: 1 domain, 1 changed, 0 unchanged, 0 failed", r.Err);
+    }
+
+    [Fact]
+    public void Acpi_indexes_rename_nics_in_the_guest_so_migrate_defines_them_only_when_accepted()
+    {
+        using var dir = new TempDir();
+        var stored = Domain.Replace("  <devices>", "  <features><acpi/></features>\n  <devices>", StringComparison.Ordinal)
+            .Replace("slot='0x03' function='0x1'", "slot='0x03' function='0x0'", StringComparison.Ordinal);
+        var virsh = FakeVirsh(dir, stored);
+        var binary = Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
+        var refused = Proc.Run(binary, ["migrate", "--all", "--acpi-index", "--json", "--virsh", virsh, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+        Assert.Equal(4, refused.Code);
+        Assert.Contains("Linux renames the NIC enp0s3 → eno1", refused.Err);
+        Assert.Contains("error LP134: not defined", refused.Err);
+        var json = System.Text.Json.JsonDocument.Parse(refused.Out).RootElement.GetProperty("domains")[0];
+        Assert.Equal("failed", json.GetProperty("status").GetString());
+        var change = json.GetProperty("guestVisibleChanges")[0];
+        Assert.Equal("interface/52:54:00:00:00:01", change.GetProperty("key").GetString());
+        Assert.Equal("eno1", change.GetProperty("after").GetProperty("linuxName").GetString());
+        Assert.Equal(stored, File.ReadAllText(Path.Combine(dir.Path, "state", "vm1.xml"))); // nothing defined
+
+        var accepted = Proc.Run(binary, ["migrate", "--all", "--acpi-index", "--accept-guest-changes", "--virsh", virsh, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+        Assert.True(accepted.Code == 0, accepted.Err);
+        Assert.Contains("<acpi index='1'/>", File.ReadAllText(Path.Combine(dir.Path, "state", "vm1.xml")));
+    }
+
+    /// <summary>A one-domain libvirt: a shell script that keeps what is defined in a file.</summary>
+    private static string FakeVirsh(TempDir dir, string domain)
+    {
+        dir.File("state/vm1.xml", Encoding.UTF8.GetBytes(domain));
         var virsh = dir.File("virsh", Encoding.UTF8.GetBytes($$"""
             #!/bin/sh
             # a one-domain libvirt: what is defined is kept in {{dir.Path}}/state
@@ -50,12 +86,7 @@ public sealed class MigrateMessageTests
 
             """));
         File.SetUnixFileMode(virsh, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var binary = Support.Cli.ExternalBinary ?? Path.Combine(AppContext.BaseDirectory, "libvirt-pci");
-        var r = Proc.Run(binary, ["migrate", "--all", "--virsh", virsh, "--backup-dir", Path.Combine(dir.Path, "backups")]);
-        Assert.True(r.Code == 0, r.Err);
-        Assert.Contains("[1/1] vm1:13:7: warning LP304", r.Err); // the line and column in what virsh printed
-        Assert.DoesNotContain("vm1: vm1:", r.Err);
-        Assert.Contains("libvirt-pci migrate: 1 domain, 1 changed, 0 unchanged, 0 failed", r.Err);
+        return virsh;
     }
 }
 

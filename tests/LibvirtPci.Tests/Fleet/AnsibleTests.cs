@@ -205,6 +205,7 @@ public sealed class DomainXmlModuleTests(ITestOutputHelper output)
         var checkResult = check.Result(Task);
         Assert.True(checkResult["changed"]!.GetValue<bool>());
         Assert.Equal(4, checkResult["changed_files"]!.AsArray().Count);
+        Assert.NotNull(checkResult["guest_visible_changes"]!.AsObject()); // per file, what the guest would see move (diff)
         Assert.Equal("skipped", checkResult["files"]!.AsArray().Single(f => f!["file"]!.GetValue<string>().EndsWith("network.xml"))!["status"]!.GetValue<string>());
         Assert.All(original, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
 
@@ -393,6 +394,7 @@ public sealed class DomainsModuleTests(ITestOutputHelper output)
             var status = r["domains"]!.AsArray().ToDictionary(d => d!["domain"]!.GetValue<string>(), d => d!["status"]!.GetValue<string>());
             Assert.Equal("rolled back", status["refuse-me"]);
             Assert.All(Names.Where(n => n != "refuse-me"), n => Assert.Equal("changed", status[n]));
+            Assert.Empty(r["guest_visible_changes"]!.AsObject()); // recording the ledger moves nothing the guest sees
             // restored: libvirt 11.3 re-orders a redefined domain's controllers, so compare by meaning
             var restored = Dump(daemon, "refuse-me");
             Assert.Empty(global::LibvirtPci.Addressing.PciFacts.Diff(global::LibvirtPci.Addressing.PciFacts.Of(before[host]["refuse-me"]), global::LibvirtPci.Addressing.PciFacts.Of(restored)));

@@ -53,19 +53,7 @@ public sealed class GuestDiffTests
 
     private static string DiffTable(GuestDiff diff) => string.Join("\n", diff.Changes.Select(c => $"{c.Key}: {c.Before?.Bdf} -> {c.After?.Bdf}"));
 
-    private const string Web = """
-        <domain type='kvm'>
-          <name>web</name>
-          <memory unit='MiB'>1024</memory>
-          <os><type arch='x86_64' machine='q35'>hvm</type></os>
-          <features><acpi/></features>
-          <devices>
-            <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><model type='virtio'/></interface>
-            <interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/><model type='virtio'/></interface>
-            <disk type='file' device='disk'><source file='/x.img'/><target dev='vda' bus='virtio'/></disk>
-          </devices>
-        </domain>
-        """;
+    private const string Web = DomainEdit.TwoNicQ35;
 
     [Fact]
     public void The_cli_prints_nothing_and_exits_0_for_a_file_against_itself()

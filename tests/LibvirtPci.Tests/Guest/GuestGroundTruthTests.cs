@@ -149,6 +149,77 @@ public sealed class GuestGroundTruthTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    /// <summary>
+    /// tree (text), tree --json, the picture (DOT), convert's view and diff name every NIC of the
+    /// booted documents as the guest's udev did: five views, one model, held to the guest.
+    /// </summary>
+    [SkippableFact]
+    public void Every_view_gives_each_nic_the_name_the_guest_gave_it()
+    {
+        Require.Available(BootReport.WhyUnavailable());
+        var failures = new List<string>();
+        int checkedNames = 0;
+        foreach (var pair in Pairs())
+        {
+            var (b, a) = (BootReport.Boot(pair.Before, "seabios"), BootReport.Boot(pair.After, "seabios"));
+            using var dir = new TempDir();
+            var before = dir.File("before.xml", Encoding.UTF8.GetBytes(b.Defined));
+            var after = dir.File("after.xml", Encoding.UTF8.GetBytes(a.Defined));
+            var diff = System.Text.Json.JsonDocument.Parse(Support.Cli.Run("diff", "--json", before, after).Stdout).RootElement.GetProperty("devices");
+            foreach (var (file, boot, side) in new[] { (before, b, "before"), (after, a, "after") })
+            {
+                var text = Support.Cli.Run("tree", file).Stdout;
+                var dot = Support.Cli.Run("tree", "--format", "dot", file).Stdout;
+                var json = Support.Cli.Run("tree", "--json", file).Stdout;
+                var jsonNames = JsonNames(System.Text.Json.JsonDocument.Parse(json).RootElement);
+                var view = GuestView.Of(DomainDefinition.Parse(SourceText.FromString(file, boot.Defined)));
+                foreach (var nic in view.Devices.Values.Where(d => d.Nic is not null))
+                {
+                    checkedNames++;
+                    var guest = boot.NicName(nic.Bdf[5..]);
+                    var where = $"{pair.Scenario} ({Name(pair.Before)}, {side}) {nic.Key}";
+                    if (!text.Split('\n').Any(l => l.Contains(nic.Key, StringComparison.Ordinal) && l.EndsWith(" " + guest, StringComparison.Ordinal))) failures.Add($"{where}: tree does not say {guest}");
+                    if (!dot.Contains($"{nic.Key}", StringComparison.Ordinal) || !dot.Contains($"guest {nic.Bdf[5..]} {guest}\"", StringComparison.Ordinal)) failures.Add($"{where}: the picture does not say {guest}");
+                    if (jsonNames.GetValueOrDefault(nic.Key) != guest) failures.Add($"{where}: tree --json says {jsonNames.GetValueOrDefault(nic.Key)}, the guest {guest}");
+                    foreach (var d in diff.EnumerateArray().Where(d => d.GetProperty("key").GetString() == nic.Key && d.TryGetProperty(side, out _)))
+                        if (d.GetProperty(side).GetProperty("linuxName").GetString() != guest) failures.Add($"{where}: diff says {d.GetProperty(side).GetProperty("linuxName")}, the guest {guest}");
+                }
+            }
+            if (pair.Scenario.StartsWith("pc → q35", StringComparison.Ordinal))
+            {
+                // convert's view of the booted pc document names each NIC as the two guests did
+                var convert = Support.Cli.Run("convert", "--to", "q35", "--libvirt-version", "9.0", before).Stderr;
+                var afterNames = GuestView.Of(DomainDefinition.Parse(SourceText.FromString("after.xml", a.Defined)));
+                foreach (var nic in GuestView.Of(DomainDefinition.Parse(SourceText.FromString("before.xml", b.Defined))).Devices.Values.Where(d => d.Nic is not null))
+                {
+                    checkedNames++;
+                    var expected = $"Linux NIC name {b.NicName(nic.Bdf[5..])} -> {a.NicName(afterNames[nic.Key]!.Bdf[5..])}";
+                    if (!convert.Split('\n').Any(l => l.Contains(nic.Key, StringComparison.Ordinal) && l.Contains(expected, StringComparison.Ordinal)))
+                        failures.Add($"{pair.Scenario} ({Name(pair.Before)}) {nic.Key}: convert's view does not say '{expected}'");
+                }
+            }
+        }
+        output.WriteLine($"{checkedNames} NIC names checked in tree, tree --json, the picture, diff and convert's view; {failures.Count} differ from the guest");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private static Dictionary<string, string?> JsonNames(System.Text.Json.JsonElement element)
+    {
+        var names = new Dictionary<string, string?>(StringComparer.Ordinal);
+        void Walk(System.Text.Json.JsonElement e)
+        {
+            if (e.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                if (e.TryGetProperty("key", out var k) && e.TryGetProperty("linuxName", out var n)) names[k.GetString()!] = n.GetString();
+                foreach (var p in e.EnumerateObject()) Walk(p.Value);
+            }
+            else if (e.ValueKind == System.Text.Json.JsonValueKind.Array)
+                foreach (var x in e.EnumerateArray()) Walk(x);
+        }
+        Walk(element);
+        return names;
+    }
+
     private static string Name(string xml) => System.Text.RegularExpressions.Regex.Match(xml, "<name>([^<]*)</name>").Groups[1].Value;
 
     /// <summary>NIC key → the name the guest's udev gave it.</summary>

@@ -16,7 +16,11 @@ namespace LibvirtPci.Tests.Integration;
 ///    --spare-ports, --io-reserve, --acpi-index, convert) run again is exit 0 and byte-identical;
 /// 4. accepted — the daemon defines every such output with --validate (its own schema, as
 ///    virt-xml-validate) and, but for convert, stores the same PCI addresses;
-/// 5. converted — every pc domain's conversion to q35 is defined by the daemon.
+/// 5. converted — every pc domain's conversion to q35 is defined by the daemon;
+/// 6. guest kept — no command changes what the guest sees of a device the stored document has
+///    (GuestDiff), nor does --stable after a NIC is added to it; but convert and --acpi-index (they
+///    change it on purpose) and --spare-ports without --stable (new ports go where libvirt puts
+///    them, which may be before existing ones: the ledger is what keeps them after).
 /// A failure is shrunk to the devices that matter and printed as a fixture to add.
 /// </summary>
 [Trait("Category", "Integration")]
@@ -49,7 +53,7 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
                     : $"\n  shrunk to:\n{Shrink(xml, x => Check(daemon, libvirt, x, new Score()).Any(f => f.Property == failure.Property))}"));
         });
         var line = $"libvirt {libvirt} ({daemon.Name}): {seeds.Count} domains ({score.Refused} refused by libvirt, {score.RefusedByBoth} of them by the tool too): " +
-                   $"addresses {score.Addresses}, stored fixed {score.StoredFixed}, own output fixed {score.OwnFixed}, accepted {score.Accepted}, converted {score.Converted}";
+                   $"addresses {score.Addresses}, stored fixed {score.StoredFixed}, own output fixed {score.OwnFixed}, accepted {score.Accepted}, converted {score.Converted}, guest kept {score.GuestKept}";
         output.WriteLine(line);
         Console.WriteLine(line);
         // tools/test.sh prints these lines at the end of every run
@@ -124,7 +128,7 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
     /// <summary>Counts per property, passed/total; thread-safe.</summary>
     private sealed class Score
     {
-        public readonly Tally Addresses = new(), StoredFixed = new(), OwnFixed = new(), Accepted = new(), Converted = new(), Refused = new();
+        public readonly Tally Addresses = new(), StoredFixed = new(), OwnFixed = new(), Accepted = new(), Converted = new(), Refused = new(), GuestKept = new();
         public int RefusedByBoth => Refused.Passed;
     }
 
@@ -187,6 +191,9 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
                 Fail("fixed " + command, failure!);
                 continue;
             }
+            if (KeepsTheGuest(command) && GuestChanges(stored.Stdout, first.Stdout) is { } seen)
+                if (!score.GuestKept.Count(seen.Length == 0))
+                    Fail("guest " + command, $"{command}: the guest would see devices move or be renamed: {seen}");
             var again = daemon.Store(first.Stdout, validate: true);
             bool convert = command.Name == "convert";
             if (convert && stored.Stdout.Contains("machine='pc", StringComparison.Ordinal) && !stored.Stdout.Contains("machine='pc-q35", StringComparison.Ordinal))
@@ -202,7 +209,29 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
             if (command.Name.StartsWith("io-reserve", StringComparison.Ordinal) && Injection(first.Stdout) != Injection(again.Stdout))
                 Fail("accepted " + command, $"{command}: libvirt {libvirt} does not keep what was injected: ours {Injection(first.Stdout)}, stored {Injection(again.Stdout)}");
         }
+        // 6. a NIC added with the ledger moves nothing the guest has seen
+        var withNic = stored.Stdout.Replace("</devices>", "  <interface type='network'>\n      <mac address='52:54:00:fe:ed:01'/>\n      <source network='default'/>\n      <model type='virtio'/>\n    </interface>\n  </devices>", StringComparison.Ordinal);
+        var added = Support.Cli.RunWithStdin(System.Text.Encoding.UTF8.GetBytes(withNic), "--stable", "--libvirt-version", libvirt);
+        if (added.ExitCode == 0 && GuestChanges(stored.Stdout, added.Stdout) is { } shifted && !score.GuestKept.Count(shifted.Length == 0))
+            Fail("guest add", $"--stable with a NIC added: the guest would see devices move or be renamed: {shifted}");
         return failures;
+    }
+
+    private static bool KeepsTheGuest(ToolCommands.Command c) =>
+        c.Name is not ("convert" or "acpi-index") && !(c.Name.Contains("spare-ports", StringComparison.Ordinal) && !c.Name.Contains("stable", StringComparison.Ordinal));
+
+    /// <summary>The devices the guest already has that it would see elsewhere or renamed ("" when none); null when either does not parse.</summary>
+    private static string? GuestChanges(string before, string after)
+    {
+        try
+        {
+            var diff = global::LibvirtPci.Guest.GuestDiff.Compare(DomainEdit.Parse(before), DomainEdit.Parse(after));
+            return string.Join("; ", diff.IdentityChanges.Select(c => $"{c.Key} {c.Before!.Bdf} {c.Before.Nic?.Name} → {c.After!.Bdf} {c.After.Nic?.Name}"));
+        }
+        catch (global::LibvirtPci.InputException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The io-reserve passthrough a document carries: the global argument, and the ports with a per-port override.</summary>

@@ -153,7 +153,13 @@ public sealed class MigrateTests(ITestOutputHelper output)
             Assert.Equal(0, Run("virsh", "-c", uri, "define", dir.File("pc.xml", System.Text.Encoding.UTF8.GetBytes(pc))).Code);
             Assert.Equal(0, Run("virsh", "-c", uri, "define", dir.File("q35.xml", System.Text.Encoding.UTF8.GetBytes(q35))).Code);
             var before = PciFacts.Of(Run("virsh", "-q", "-c", uri, "dumpxml", "--inactive", "conv-web").Out);
-            var r = Run(binary, ["migrate", "-c", uri, "--convert-to-q35", "--acpi-index", .. names, "--backup-dir", Path.Combine(dir.Path, "backups")]);
+            // the q35 domain is not converted: its NICs' new ACPI indexes rename them in the guest (enoN), which migrate defines only when accepted
+            var refused = Run(binary, ["migrate", "-c", uri, "--convert-to-q35", "--acpi-index", "conv-web", "--backup-dir", Path.Combine(dir.Path, "backups")]);
+            Assert.Equal(4, refused.Code);
+            Assert.Contains("LP134", refused.Err);
+            Assert.Contains("Linux renames the NIC enp", refused.Err);
+            Assert.Empty(PciFacts.Diff(before, PciFacts.Of(Run("virsh", "-q", "-c", uri, "dumpxml", "--inactive", "conv-web").Out))); // not defined
+            var r = Run(binary, ["migrate", "-c", uri, "--convert-to-q35", "--acpi-index", "--accept-guest-changes", .. names, "--backup-dir", Path.Combine(dir.Path, "backups")]);
             output.WriteLine(r.Err);
             Assert.True(r.Code == 0, r.Err);
             Assert.Contains("conv-win: pc-i440fx-7.2 -> pc-q35-7.2", r.Err);

@@ -10,6 +10,22 @@ namespace LibvirtPci.Tests.Support;
 /// <summary>Small, lossless edits a user makes to a domain between runs, and lookups by identity.</summary>
 public static class DomainEdit
 {
+    /// <summary>A q35 domain with ACPI, two virtio NICs and a virtio disk, without addresses (diff and hook tests).</summary>
+    public const string TwoNicQ35 = """
+        <domain type='kvm'>
+          <name>web</name>
+          <memory unit='MiB'>1024</memory>
+          <os><type arch='x86_64' machine='q35'>hvm</type></os>
+          <features><acpi/></features>
+          <devices>
+            <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/><model type='virtio'/></interface>
+            <interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/><model type='virtio'/></interface>
+            <disk type='file' device='disk'><source file='/x.img'/><target dev='vda' bus='virtio'/></disk>
+          </devices>
+        </domain>
+
+        """;
+
     public static DomainDefinition Parse(string xml) => DomainDefinition.Parse(SourceText.FromString("test.xml", xml));
 
     public static RewritePlan Plan(string xml, bool stable = true, int? spare = null) =>
