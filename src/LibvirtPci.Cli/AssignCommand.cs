@@ -51,6 +51,33 @@ public sealed class AssignOptions
 
 internal static class AssignCommand
 {
+    public const string Help = """
+
+Fills in every missing PCI address and adds the PCI controllers libvirt would add, so that
+the result is what `virsh define` + `virsh dumpxml --inactive` would store, without a libvirt
+daemon (x86_64 pc/i440fx and q35). Which libvirt, 7.0 to 12.9: --libvirt-version, else the
+.libvirt-pci.json above the file, else the installed libvirt, else the newest known (12.9);
+--explain says which. Addresses already in the file are kept.
+Only the new <address> and <controller> elements are written; every other byte stays.
+
+Examples:
+  libvirt-pci vm.xml > vm.addressed.xml      one file to stdout
+  virsh dumpxml --inactive vm | libvirt-pci | virsh define /dev/stdin
+  libvirt-pci -i vms/*.xml                    rewrite in place (atomic)
+  libvirt-pci --check --diff vm.xml           show what would change, exit 1 if anything
+  libvirt-pci --json vm.xml                   every device: address, kept/assigned, why
+
+Exit codes: 0 nothing to do / done, 1 --check found changes or errors, 2 invalid input or
+usage, 3 virsh failed or an internal error (LP190), 4 the result has an error finding (e.g. LP601: the domain would not
+boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: text
+""";
+
+    public static void Define(CommandLineApplication cmd, CommandContext ctx)
+    {
+        var options = AssignOptions.Add(cmd);
+        cmd.OnExecute(() => Execute(ctx, options));
+    }
+
     public static int Execute(CommandContext ctx, AssignOptions o)
     {
         var args = o.Files.Values.ToList();
@@ -147,23 +174,9 @@ internal static class AssignCommand
                 return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
             // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
             var project = ProjectSettings.ForInput(path, s.Projects, s.StdinName);
-            var choice = LibvirtChoice.Resolve(s.Cli.Libvirt, project);
-            var (libvirt, from) = choice;
-            if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
-                err.Add($"{project.File}: warning LP003: {LibvirtProfile.NewerThanKnown("the libvirt it names")}");
-            else if (choice.NewerThanKnown) // never a silent guess: the installed libvirt is newer than any profile
-                err.Add($"{name}: warning LP003: libvirt {libvirt}'s choices (from {from})");
+            var (libvirt, from) = ResolveLibvirt(s, project, name, err);
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
-            var options = new RewriteOptions
-            {
-                Stable = s.Cli.Stable || project?.Stable == true,
-                SparePorts = s.Cli.SparePorts ?? project?.SparePorts,
-                IoReserve = s.Cli.IoReserve ?? project?.IoReserve ?? IoReserveMode.Keep,
-                Libvirt = libvirt,
-                AcpiIndex = s.Cli.AcpiIndex || project?.AcpiIndex == true,
-                SidecarLedger = sidecar?.Ledger,
-                Firmware = FirmwareChoice.Resolve(s.Cli.Ovmf, project),
-            };
+            var options = OptionsFor(s.Cli, project, libvirt, sidecar);
             var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
             int exit = ExitCode.Ok;
             if (s.Explain) err.AddRange([$"{name}: libvirt {libvirt}'s choices (from {from})", .. Explain(name, plan)]);
@@ -203,6 +216,29 @@ internal static class AssignCommand
             return new FileResult(FileStatus.Failed, false, Faults.ExitCodeOf(e), null, err, null, s.Json ? r => r.Failed(located) : null);
         }
     }
+
+    /// <summary>The libvirt whose choices to reproduce for this file; never a silent guess (LP003 when it is newer than any profile).</summary>
+    private static LibvirtChoice ResolveLibvirt(FileSettings s, ProjectSettings? project, string name, List<string> err)
+    {
+        var choice = LibvirtChoice.Resolve(s.Cli.Libvirt, project);
+        if (s.Cli.Libvirt is null && project is { NewerThanKnown: true })
+            err.Add($"{project.File}: warning LP003: {LibvirtProfile.NewerThanKnown("the libvirt it names")}");
+        else if (choice.NewerThanKnown) // the installed libvirt is newer than any profile
+            err.Add($"{name}: warning LP003: libvirt {choice.Profile}'s choices (from {choice.From})");
+        return choice;
+    }
+
+    /// <summary>The command line's choices, then the project's, then the defaults.</summary>
+    private static RewriteOptions OptionsFor(CommandLineChoices cli, ProjectSettings? project, LibvirtProfile libvirt, LedgerFile? sidecar) => new()
+    {
+        Stable = cli.Stable || project?.Stable == true,
+        SparePorts = cli.SparePorts ?? project?.SparePorts,
+        IoReserve = cli.IoReserve ?? project?.IoReserve ?? IoReserveMode.Keep,
+        Libvirt = libvirt,
+        AcpiIndex = cli.AcpiIndex || project?.AcpiIndex == true,
+        SidecarLedger = sidecar?.Ledger,
+        Firmware = FirmwareChoice.Resolve(cli.Ovmf, project),
+    };
 
     /// <summary>"assigned 3 PCI addresses", or what else changed: the ledger, the io-reserve passthrough, ACPI indexes, controller details.</summary>
     internal static string Summary(RewritePlan plan, bool future = false)

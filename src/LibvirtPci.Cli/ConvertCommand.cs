@@ -3,6 +3,7 @@ using LibvirtPci.Addressing;
 using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
 using LibvirtPci.Guest;
+using LibvirtPci.Passthrough;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
 using McMaster.Extensions.CommandLineUtils;
@@ -16,6 +17,17 @@ namespace LibvirtPci.Cli;
 /// </summary>
 internal static class ConvertCommand
 {
+    public const string Help = """
+
+Every device keeps its identity (MAC, disk target and serial, hostdev source, boot order) and,
+where q35 can host it, its model: IDE disks and cdroms move to q35's SATA (the target name is
+kept), the PIIX IDE controller and pc's PCI controllers go, pc's default USB controller is
+written out so it stays. The machine becomes the matching pc-q35 version; addresses are given
+as libvirt gives them on q35, and an address ledger is started. What q35 cannot host (the ISA
+ib700 watchdog) is refused in words. Compare: virt-xml --convert-to-q35 also replaces NIC and
+sound models and renames disks.
+""";
+
     public static void Define(CommandLineApplication cmd, CommandContext ctx)
     {
         var to = cmd.Valued("--to <MACHINE>", "the machine family to convert to: q35 (the only one)");
@@ -46,48 +58,53 @@ internal static class ConvertCommand
                 return ExitCode.InvalidInput;
             }
             var report = json.HasValue() ? new JsonReport() : null;
-            var view = toStdout ? ctx.Err : ctx.Out;
+            var settings = new Settings(profile, spareValue, mode, acpi.HasValue(), inPlace.HasValue(), check.HasValue(), diff.HasValue(), force.HasValue(), toStdout);
             var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
             int exit = ExitCode.Ok;
             foreach (var path in paths)
-            {
-                try
-                {
-                    var input = ctx.Read(path);
-                    var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-                    var project = ProjectSettings.ForInput(path, projects);
-                    var choice = LibvirtChoice.Resolve(profile, project);
-                    var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = spareValue, IoReserve = mode, AcpiIndex = acpi.HasValue(), Firmware = FirmwareChoice.Resolve(null, project) });
-                    bool write = force.HasValue() || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
-                    foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
-                    if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));
-                    else if (!diff.HasValue()) view.Write(View(input.Name, plan, choice));
-                    if (diff.HasValue()) ctx.Out.Write(AssignCommand.UnifiedDiff(input.Name, pc.Document.Source.Text, plan.Text));
-                    if (!write)
-                    {
-                        ctx.Err.WriteLine($"{input.Name}: not written: the result has errors (fix them, or use --force to write anyway)");
-                        exit = Math.Max(exit, ExitCode.ErrorFinding);
-                        continue;
-                    }
-                    if (check.HasValue()) exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                    if (inPlace.HasValue() && input.Path is not null) FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
-                    if (toStdout)
-                    {
-                        ctx.Out.Flush();
-                        ctx.StdoutStream.Write(plan.Bytes);
-                    }
-                }
-                catch (Exception fault) when (Faults.IsReportable(fault))
-                {
-                    var e = Faults.AsMessage(path, fault);
-                    ctx.Report(e);
-                    report?.Failed(e);
-                    exit = Math.Max(exit, Faults.ExitCodeOf(fault));
-                }
-            }
+                exit = Math.Max(exit, ConvertOne(ctx, path, settings, projects, report));
             if (report is not null) ctx.Out.Write(report.ToJson());
             return exit;
         });
+    }
+
+    private sealed record Settings(LibvirtProfile? Libvirt, int? SparePorts, IoReserveMode IoReserve, bool AcpiIndex, bool InPlace, bool Check, bool Diff, bool Force, bool ToStdout);
+
+    /// <summary>One file: converted, its view (or JSON entry, or diff) printed, written where asked; a fault is that file's message.</summary>
+    private static int ConvertOne(CommandContext ctx, string path, Settings s, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects, JsonReport? report)
+    {
+        try
+        {
+            var input = ctx.Read(path);
+            var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            var project = ProjectSettings.ForInput(path, projects);
+            var choice = LibvirtChoice.Resolve(s.Libvirt, project);
+            var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = s.SparePorts, IoReserve = s.IoReserve, AcpiIndex = s.AcpiIndex, Firmware = FirmwareChoice.Resolve(null, project) });
+            bool write = s.Force || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
+            foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
+            if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));
+            else if (!s.Diff) (s.ToStdout ? ctx.Err : ctx.Out).Write(View(input.Name, plan, choice));
+            if (s.Diff) ctx.Out.Write(AssignCommand.UnifiedDiff(input.Name, pc.Document.Source.Text, plan.Text));
+            if (!write)
+            {
+                ctx.Err.WriteLine($"{input.Name}: not written: the result has errors (fix them, or use --force to write anyway)");
+                return ExitCode.ErrorFinding;
+            }
+            if (s.InPlace && input.Path is not null) FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
+            if (s.ToStdout)
+            {
+                ctx.Out.Flush();
+                ctx.StdoutStream.Write(plan.Bytes);
+            }
+            return s.Check && plan.Plan.Changed ? ExitCode.ChangesNeeded : ExitCode.Ok;
+        }
+        catch (Exception fault) when (Faults.IsReportable(fault))
+        {
+            var e = Faults.AsMessage(path, fault);
+            ctx.Report(e);
+            report?.Failed(e);
+            return Faults.ExitCodeOf(fault);
+        }
     }
 
     /// <summary>The before/after table: per device its pc and q35 place and model, and what the guest will notice.</summary>

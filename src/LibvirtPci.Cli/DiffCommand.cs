@@ -3,6 +3,7 @@ using System.Text.Json;
 using LibvirtPci.Domain;
 using LibvirtPci.Guest;
 using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
@@ -14,6 +15,33 @@ namespace LibvirtPci.Cli;
 /// </summary>
 internal static class DiffCommand
 {
+    public const string Help = """
+
+Devices are matched by identity (a NIC by its MAC, a disk by its target, a controller by type
+and index), as the ledger matches them. For each device that stays, the guest's view before
+and after: its PCI location with the firmware's bus numbers (SeaBIOS and OVMF number alike),
+a NIC's Linux name as systemd-udev gives it (enoN from <acpi index>, ensN from a hotplug slot,
+else enpXsY), a virtio disk's /dev/disk/by-path name, and whether Windows installs it as new
+hardware (it keys devices to their location). A bus renumbered by a bridge or port added
+before it is named as the cause. Added and removed devices are listed.
+
+Exit 0 when no device that stays changes what the guest sees (nothing printed when nothing
+differs), 1 when one does, 2 on bad input.
+
+  libvirt-pci diff old.xml new.xml
+  libvirt-pci diff HEAD -- vms/web.xml          # the work tree against the last commit
+  libvirt-pci diff v1.2 main -- vms/web.xml --json
+  libvirt-pci diff --cached -- vms/web.xml      # what is staged, against HEAD
+""";
+
+    public static void Define(CommandLineApplication cmd, CommandContext ctx)
+    {
+        var operands = cmd.Files("OLD NEW | REV [REV2] -- FILE", "two domain XML files, or Git revisions then -- and the file");
+        var json = cmd.Flag("--json", "machine-readable report on stdout");
+        var cached = cmd.Flag("--cached", "compare the staged file with REV (default HEAD), as the commit-msg hook does");
+        cmd.OnExecute(() => Execute(ctx, operands.BeforeSeparator, operands.AfterSeparator, json.HasValue(), cached.HasValue()));
+    }
+
     public static int Execute(CommandContext ctx, IReadOnlyList<string> operands, IReadOnlyList<string> afterSeparator, bool json, bool cached = false)
     {
         try

@@ -1,3 +1,4 @@
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
@@ -8,6 +9,24 @@ namespace LibvirtPci.Cli;
 /// </summary>
 internal static class HookCommand
 {
+    public static void Define(CommandLineApplication hook, CommandContext ctx)
+    {
+        hook.AddCommand("install", "Write .git/hooks/pre-commit (staged domain XML missing addresses fails the commit with the diff and the fixing command) and commit-msg (hook guard).", cmd =>
+        {
+            var fix = cmd.Flag("--fix", "rewrite and re-stage the staged files instead of failing");
+            var force = cmd.Flag("--force", "replace pre-commit and commit-msg hooks that are not libvirt-pci's");
+            var command = cmd.Valued("--command <PATH>", "the libvirt-pci the hook runs (default: this binary, or libvirt-pci on PATH)");
+            cmd.OnExecute(() => Install(ctx, fix.HasValue(), force.HasValue(), command.Value()));
+        });
+        hook.AddCommand("guard", "The commit-msg check: refuse staged domain XML that moves or renames, in the guest, devices it already had (exit 1; the message's 'Guest-Visible: accepted' trailer or LIBVIRT_PCI_ACCEPT_GUEST_CHANGES=1 lets it through).", cmd =>
+        {
+            var message = cmd.Files("MESSAGE_FILE", "the commit message file Git passes to commit-msg hooks", many: false);
+            cmd.OnExecute(() => Guard(ctx, message.Values.FirstOrDefault()));
+        });
+        hook.AddCommand("uninstall", "Remove libvirt-pci's pre-commit and commit-msg hooks (a foreign hook is left alone).", cmd =>
+            cmd.OnExecute(() => Uninstall(ctx)));
+    }
+
     public const string Marker = "# libvirt-pci pre-commit hook";
 
     /// <summary>The hooks libvirt-pci writes: pre-commit checks addresses; commit-msg guards what the guest sees (it can read the message's trailers).</summary>

@@ -2,11 +2,29 @@ using LibvirtPci.Addressing;
 using LibvirtPci.Domain;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
 internal static class LintCommand
 {
+    public const string Help = """
+
+Checks: duplicate addresses, addresses on a bus with no controller, slots a bus does not
+have, functions > 0 without multifunction='on' on function 0, PCIe ports on conventional
+PCI buses, repeated chassis/port numbers, duplicate controller indexes.
+""";
+
+    public static void Define(CommandLineApplication cmd, CommandContext ctx)
+    {
+        var files = cmd.Files("FILE", "domain XML files or directories, or - for stdin");
+        var json = cmd.Flag("--json", "machine-readable report on stdout");
+        var libvirt = OptionValues.LibvirtOption(cmd);
+        var ovmf = FirmwareChoice.Option(cmd);
+        cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile) && FirmwareChoice.TryParse(ctx, ovmf, out var release)
+            ? Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue(), profile, release) : ExitCode.InvalidInput);
+    }
+
     public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag, string? ovmf)
     {
         int exit = ExitCode.Ok;

@@ -8,6 +8,7 @@ using LibvirtPci.Passthrough;
 using LibvirtPci.Rewrite;
 using LibvirtPci.Stability;
 using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
@@ -19,6 +20,51 @@ namespace LibvirtPci.Cli;
 /// </summary>
 internal static class MigrateCommand
 {
+    public const string Help = """
+
+For each domain: virsh dumpxml --inactive, record every current PCI address in the domain's
+<metadata> ledger (no address moves), optionally add --spare-ports/--io-reserve, print the
+diff, save the original to --backup-dir, virsh define, dump again and verify every address;
+if define or the verification fails, the original is defined again. Running domains keep
+running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is honoured.
+""";
+
+    public static void Define(CommandLineApplication cmd, CommandContext ctx)
+    {
+        var domains = cmd.Files("DOMAIN", "domain names");
+        var connect = cmd.Valued("-c|--connect <URI>", "libvirt connection URI (default: LIBVIRT_DEFAULT_URI or virsh's default)");
+        var all = cmd.Flag("--all", "every defined domain (virsh list --all)");
+        var dryRun = cmd.Flag("--dry-run", "show the diffs, define nothing");
+        var backupDir = cmd.Valued("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)");
+        var spare = OptionValues.SparePortsOption(cmd);
+        var io = OptionValues.IoReserveOption(cmd);
+        var virshPath = cmd.Valued("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
+        var virshTimeout = cmd.Valued("--virsh-timeout <SECONDS>", "stop a virsh command that has not finished after this long (default 120): a daemon that does not answer fails that domain, it does not hang the run");
+        var force = cmd.Flag("--force", "define even when the new XML has an error finding (e.g. LP601: the domain would not boot)");
+        var libvirt = cmd.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default: the daemon's own, from virsh version --daemon)");
+        var json = cmd.Flag("--json", "print a JSON report on stdout instead of the diffs: each domain's outcome, its XML before and after, findings");
+        var acpi = OptionValues.AcpiIndexOption(cmd);
+        var toQ35 = cmd.Flag("--convert-to-q35", "also convert pc (i440fx) domains to q35, keeping their devices (see convert --help); q35 domains are only recorded");
+        var acceptGuest = cmd.Flag("--accept-guest-changes", "define even when a device the guest already has would move or be renamed (LP134; libvirt-pci diff explains)");
+        cmd.OnExecute(() =>
+        {
+            if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
+            if (!OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)) return ExitCode.InvalidInput;
+            TimeSpan? timeout = null;
+            if (virshTimeout.Value() is { } seconds)
+            {
+                if (!int.TryParse(seconds, out var s) || s is < 1 or > 86_400)
+                {
+                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --virsh-timeout takes seconds from 1 to 86400, not '{seconds}'");
+                    return ExitCode.InvalidInput;
+                }
+                timeout = TimeSpan.FromSeconds(s);
+            }
+            return Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
+                domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue(), timeout, acceptGuest.HasValue()));
+        });
+    }
+
     public sealed record Options(string? Uri, bool All, IReadOnlyList<string> Domains, bool DryRun, string? BackupDir, int? SparePorts, IoReserveMode IoReserve, string VirshPath, bool Force, LibvirtProfile? Libvirt = null, bool Json = false, bool ConvertToQ35 = false, bool AcpiIndex = false, TimeSpan? VirshTimeout = null, bool AcceptGuestChanges = false);
 
     public static int Execute(CommandContext ctx, Options o)

@@ -3,11 +3,31 @@ using LibvirtPci.Domain;
 using LibvirtPci.Rendering;
 using LibvirtPci.Stability;
 using LibvirtPci.Xml;
+using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
 internal static class TreeCommand
 {
+    public static void Define(CommandLineApplication cmd, CommandContext ctx)
+    {
+        var file = cmd.Files("FILE", "domain XML file, or - for stdin", many: false);
+        var libvirt = OptionValues.LibvirtOption(cmd);
+        var format = cmd.Valued("--format <FORMAT>", "text (default), dot (Graphviz source), svg (needs Graphviz's dot), json");
+        var json = cmd.Flag("--json", "the same as --format json");
+        cmd.OnExecute(() =>
+        {
+            var chosen = json.HasValue() ? "json" : format.Value() ?? "text";
+            if (chosen is not ("text" or "dot" or "svg" or "json"))
+            {
+                ctx.Err.WriteLine($"libvirt-pci: error LP001: --format takes text, dot, svg or json, not '{chosen}'");
+                return ExitCode.InvalidInput;
+            }
+            return OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
+                ? Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile, chosen) : ExitCode.InvalidInput;
+        });
+    }
+
     public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag, string format = "text")
     {
         try

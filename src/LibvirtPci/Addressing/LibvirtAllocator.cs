@@ -65,18 +65,29 @@ public sealed class LibvirtAllocator
         return new LibvirtAllocator(inventory, policy).Run();
     }
 
+    /// <summary>qemuDomainAssignPCIAddresses: a dry run that learns which buses to add, then the real one.</summary>
     private AllocationResult Run()
     {
         var added = new List<PlannedDevice>(_inv.Implicit);
-        var targets = new Dictionary<PlannedDevice, IReadOnlyList<(string, string)>>();
-        var modelNames = new Dictionary<PlannedDevice, string>();
-
-        int maxIdx = _inv.Controllers.Where(c => c.IsPciController).Select(c => c.Index).DefaultIfEmpty(-1).Max();
-        int nbuses = maxIdx + 1;
         FillConnectFlags();
+        int nbuses = AddBusesTheDryRunNeeds(added);
 
-        // Pass 1: a dry run, only to learn how many buses (and which models) are needed.
-        var dry = CreateSet(nbuses, dryRun: true);
+        // Pass 2: the real assignment; nothing may grow any more.
+        var set = CreateSet(nbuses, dryRun: false);
+        Guard(null, () => ValidateChipset(set));
+        AssignSlots(set);
+        SetAllMultifunction();
+        var (targets, modelNames) = ControllerDefaults();
+        foreach (var c in added.Where(c => c.IsPciController && c.Index > 0))
+            c.Reason = DescribeAddedBus(c) + "; placed at the " + c.Reason;
+        return new AllocationResult { Inventory = _inv, Added = added, ControllerTargets = targets, ControllerModelNames = modelNames, ReusedReleased = set.ReusedReleased };
+    }
+
+    /// <summary>Pass 1: a dry run, only to learn how many buses (and which models) are needed; adds them. Returns the bus count.</summary>
+    private int AddBusesTheDryRunNeeds(List<PlannedDevice> added)
+    {
+        int maxIdx = _inv.Controllers.Where(c => c.IsPciController).Select(c => c.Index).DefaultIfEmpty(-1).Max();
+        var dry = CreateSet(maxIdx + 1, dryRun: true);
         Guard(null, () => ValidateChipset(dry));
         if (_inv.Family == MachineFamily.I440fx && !dry.Buses.All(b => b.IsFullyReserved))
             ReserveNextOrRefuse(dry, null, ConnectFlags.AutoAssign | ConnectFlags.PciDevice); // room for a future pci-bridge
@@ -110,13 +121,14 @@ public sealed class LibvirtAllocator
             if (model is not (PciControllerModel.PciRoot or PciControllerModel.PcieRoot))
                 ReserveNextOrRefuse(dry, c, c.Flags);
         }
-        nbuses = dry.Count;
+        return dry.Count;
+    }
 
-        // Pass 2: the real assignment; nothing may grow any more.
-        var set = CreateSet(nbuses, dryRun: false);
-        Guard(null, () => ValidateChipset(set));
-        AssignSlots(set);
-        SetAllMultifunction();
+    /// <summary>qemuDomainPCIControllerSetDefaults: each PCI controller's model name and target attributes, as libvirt fills them.</summary>
+    private (Dictionary<PlannedDevice, IReadOnlyList<(string, string)>> Targets, Dictionary<PlannedDevice, string> ModelNames) ControllerDefaults()
+    {
+        var targets = new Dictionary<PlannedDevice, IReadOnlyList<(string, string)>>();
+        var modelNames = new Dictionary<PlannedDevice, string>();
         foreach (var c in _inv.Controllers.Where(c => c.IsPciController))
         {
             var model = c.PciModel!.Value;
@@ -127,9 +139,7 @@ public sealed class LibvirtAllocator
             if (model == PciControllerModel.PciBridge && c.IsPciPresent && c.Index <= c.Pci.Bus)
                 throw _inv.Refuse(c, "LP216", $"PCI controller at index {c.Index} (0x{c.Index:x2}) has bus='0x{c.Pci.Bus:x2}', but index must be larger than bus");
         }
-        foreach (var c in added.Where(c => c.IsPciController && c.Index > 0))
-            c.Reason = DescribeAddedBus(c) + "; placed at the " + c.Reason;
-        return new AllocationResult { Inventory = _inv, Added = added, ControllerTargets = targets, ControllerModelNames = modelNames, ReusedReleased = set.ReusedReleased };
+        return (targets, modelNames);
     }
 
     private string DescribeAddedBus(PlannedDevice c)
@@ -223,84 +233,74 @@ public sealed class LibvirtAllocator
 
     private ConnectFlags Virtio(string? model) => model == "virtio-transitional" ? _pciFlags : _virtioFlags;
 
-    private ConnectFlags FlagsOf(PlannedDevice d)
+    /// <summary>qemuDomainDeviceCalculatePCIConnectFlags: what a device plugs into, by its kind and model.</summary>
+    private ConnectFlags FlagsOf(PlannedDevice d) => d.Kind switch
     {
-        var el = d.Source?.Element;
-        switch (d.Kind)
+        "controller" => ControllerFlags(d),
+        "filesystem" => FilesystemFlags(d),
+        "interface" => InterfaceFlags(d),
+        "sound" when d.Model == "virtio" && _inv.Libvirt.Has(LibvirtBehaviour.VirtioSound) => _virtioFlags,
+        "sound" => d.Model is "es1370" or "ac97" or "ich6" or "ich9" ? _pciFlags : ConnectFlags.None,
+        "disk" => _inv.BusOf(d) == "virtio" ? Virtio(d.Model) : ConnectFlags.None,
+        "hostdev" => HostdevFlags(d),
+        "memballoon" => d.Model switch { "virtio-transitional" => _pciFlags, "virtio" or "virtio-non-transitional" => _virtioFlags, _ => ConnectFlags.None },
+        "rng" => Virtio(d.Model),
+        "watchdog" => d.Model == "i6300esb" ? _pciFlags : ConnectFlags.None,
+        "video" => VideoFlags(d.Model),
+        "shmem" => _pciFlags,
+        "input" => d.Source?.Element.Attr("bus") == "virtio" ? Virtio(d.Model) : ConnectFlags.None,
+        "serial" => d.Model == "pci-serial" ? _pciFlags : ConnectFlags.None,
+        "iommu" => d.Model == "virtio" ? _virtioFlags | ConnectFlags.Integrated : ConnectFlags.None,
+        "vsock" => d.Model == "virtio-transitional" ? _pciFlags : d.Model is "virtio" or "virtio-non-transitional" ? _virtioFlags : ConnectFlags.None,
+        "memory" => d.Model is "virtio-pmem" or "virtio-mem" ? _virtioFlags : ConnectFlags.None,
+        _ => ConnectFlags.None,
+    };
+
+    private ConnectFlags ControllerFlags(PlannedDevice d) => d.ControllerType switch
+    {
+        "pci" => d.PciModel?.PlugFlags() ?? ConnectFlags.None,
+        "sata" or "ide" => _pciFlags,
+        "usb" => d.Model switch
         {
-            case "controller":
-                return d.ControllerType switch
-                {
-                    "pci" => d.PciModel?.PlugFlags() ?? ConnectFlags.None,
-                    "sata" or "ide" => _pciFlags,
-                    "usb" => d.Model switch
-                    {
-                        "nec-xhci" or "qemu-xhci" => _pcieFlags,
-                        "none" or "qusb1" or "qusb2" => ConnectFlags.None,
-                        _ => _pciFlags,
-                    },
-                    "scsi" => d.Model switch
-                    {
-                        null or "ncr53c90" => ConnectFlags.None,
-                        "virtio-scsi" or "virtio-non-transitional" => _virtioFlags,
-                        _ => _pciFlags,
-                    },
-                    "virtio-serial" => Virtio(d.Model),
-                    _ => ConnectFlags.None,
-                };
-            case "filesystem":
-                var driver = el?.Element("driver")?.Attr("type");
-                if (driver is "loop" or "nbd" or "ploop") return ConnectFlags.None;
-                if (driver == "mtp" && _inv.Libvirt.Has(LibvirtBehaviour.MtpFilesystemOnUsb)) return ConnectFlags.None;
-                return driver == "virtiofs" ? _virtioFlags : Virtio(d.Model);
-            case "interface":
-                if (d.Type == "hostdev") return HostdevFlags(d);
-                return d.Model switch
-                {
-                    "usb-net" => ConnectFlags.None,
-                    "virtio" or "virtio-non-transitional" => _virtioFlags,
-                    "virtio-transitional" => _pciFlags,
-                    "e1000e" => _pcieFlags,
-                    var m when m is null || !KnownNetModels.Contains(m) => _pcieFlags,
-                    _ => _pciFlags,
-                };
-            case "sound":
-                if (d.Model == "virtio" && _inv.Libvirt.Has(LibvirtBehaviour.VirtioSound)) return _virtioFlags;
-                return d.Model is "es1370" or "ac97" or "ich6" or "ich9" ? _pciFlags : ConnectFlags.None;
-            case "disk":
-                return _inv.BusOf(d) == "virtio" ? Virtio(d.Model) : ConnectFlags.None;
-            case "hostdev":
-                return HostdevFlags(d);
-            case "memballoon":
-                return d.Model switch { "virtio-transitional" => _pciFlags, "virtio" or "virtio-non-transitional" => _virtioFlags, _ => ConnectFlags.None };
-            case "rng":
-                return Virtio(d.Model);
-            case "watchdog":
-                return d.Model == "i6300esb" ? _pciFlags : ConnectFlags.None;
-            case "video":
-                return d.Model switch
-                {
-                    "virtio" => _virtioFlags,
-                    "vga" or "cirrus" or "vmvga" or "xen" or "vbox" or "qxl" or "parallels" => _pciFlags,
-                    "bochs" => _pcieFlags,
-                    _ => ConnectFlags.None,
-                };
-            case "shmem":
-                return _pciFlags;
-            case "input":
-                return el?.Attr("bus") == "virtio" ? Virtio(d.Model) : ConnectFlags.None;
-            case "serial":
-                return d.Model == "pci-serial" ? _pciFlags : ConnectFlags.None;
-            case "iommu":
-                return d.Model == "virtio" ? _virtioFlags | ConnectFlags.Integrated : ConnectFlags.None;
-            case "vsock":
-                return d.Model == "virtio-transitional" ? _pciFlags : d.Model is "virtio" or "virtio-non-transitional" ? _virtioFlags : ConnectFlags.None;
-            case "memory":
-                return d.Model is "virtio-pmem" or "virtio-mem" ? _virtioFlags : ConnectFlags.None;
-            default:
-                return ConnectFlags.None;
-        }
+            "nec-xhci" or "qemu-xhci" => _pcieFlags,
+            "none" or "qusb1" or "qusb2" => ConnectFlags.None,
+            _ => _pciFlags,
+        },
+        "scsi" => d.Model switch
+        {
+            null or "ncr53c90" => ConnectFlags.None,
+            "virtio-scsi" or "virtio-non-transitional" => _virtioFlags,
+            _ => _pciFlags,
+        },
+        "virtio-serial" => Virtio(d.Model),
+        _ => ConnectFlags.None,
+    };
+
+    private ConnectFlags FilesystemFlags(PlannedDevice d)
+    {
+        var driver = d.Source?.Element.Element("driver")?.Attr("type");
+        if (driver is "loop" or "nbd" or "ploop") return ConnectFlags.None;
+        if (driver == "mtp" && _inv.Libvirt.Has(LibvirtBehaviour.MtpFilesystemOnUsb)) return ConnectFlags.None;
+        return driver == "virtiofs" ? _virtioFlags : Virtio(d.Model);
     }
+
+    private ConnectFlags InterfaceFlags(PlannedDevice d) => d.Type == "hostdev" ? HostdevFlags(d) : d.Model switch
+    {
+        "usb-net" => ConnectFlags.None,
+        "virtio" or "virtio-non-transitional" => _virtioFlags,
+        "virtio-transitional" => _pciFlags,
+        "e1000e" => _pcieFlags,
+        var m when m is null || !KnownNetModels.Contains(m) => _pcieFlags,
+        _ => _pciFlags,
+    };
+
+    private ConnectFlags VideoFlags(string? model) => model switch
+    {
+        "virtio" => _virtioFlags,
+        "vga" or "cirrus" or "vmvga" or "xen" or "vbox" or "qxl" or "parallels" => _pciFlags,
+        "bochs" => _pcieFlags,
+        _ => ConnectFlags.None,
+    };
 
     private ConnectFlags HostdevFlags(PlannedDevice d)
     {

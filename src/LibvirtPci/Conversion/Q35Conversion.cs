@@ -45,18 +45,41 @@ public static class Q35Conversion
     /// <summary>The whole conversion; <see cref="Q35ConversionPlan.Before"/> is the pc domain as libvirt addresses it, for the view.</summary>
     public static Q35ConversionPlan Convert(DomainDefinition pc, RewriteOptions options)
     {
-        if (pc.Family == MachineFamily.Q35)
+        if (pc.Family == MachineFamily.Q35) return AlreadyQ35(pc, options);
+        RefuseWhatQ35CannotHost(pc);
+        var edits = StageEdits(pc);
+        var staged = DomainDefinition.Parse(SourceText.FromString(pc.Name, edits.Text));
+        var plan = Rewriter.Assign(staged, options with { Stable = true, SidecarLedger = null });
+        var after = DomainDefinition.Parse(SourceText.FromString(pc.Name, plan.Text));
+        // "before" is where libvirt puts each device on pc (a file often has no addresses yet)
+        var before = DomainDefinition.Parse(SourceText.FromString(pc.Name, Rewriter.Assign(pc, options with { Stable = false, SidecarLedger = null, IoReserve = IoReserveMode.Keep, SparePorts = null }).Text));
+        // The plan is against the pc file: its bytes, encoding and "changed" are the user's file's.
+        var whole = new RewritePlan { Source = pc.Document.Source, Text = plan.Text, Devices = plan.Devices, Findings = plan.Findings, Ledger = plan.Ledger };
+        return new Q35ConversionPlan(whole, edits.MachineBefore, edits.MachineAfter, ChangesBetween(before, after, edits.Notes), edits.Dropped)
         {
-            // Already q35 (a conversion's own output, say): nothing to convert, and converting again
-            // gives what the conversion gave — the addresses and the ledger as assign --stable keeps them.
-            var same = Rewriter.Assign(pc, options with { Stable = true, SidecarLedger = null });
-            var machine = pc.Machine ?? "q35";
-            return new Q35ConversionPlan(same, machine, machine, [], [])
-            {
-                Before = pc,
-                After = same.Changed ? DomainDefinition.Parse(SourceText.FromString(pc.Name, same.Text)) : pc,
-            };
-        }
+            Before = before,
+            After = after,
+            ComputedBefore = pc.Devices.Where(d => d.Address.IsPciWanted).Select(d => d.Key).ToHashSet(),
+        };
+    }
+
+    /// <summary>
+    /// Already q35 (a conversion's own output, say): nothing to convert, and converting again
+    /// gives what the conversion gave — the addresses and the ledger as assign --stable keeps them.
+    /// </summary>
+    private static Q35ConversionPlan AlreadyQ35(DomainDefinition q35, RewriteOptions options)
+    {
+        var same = Rewriter.Assign(q35, options with { Stable = true, SidecarLedger = null });
+        var machine = q35.Machine ?? "q35";
+        return new Q35ConversionPlan(same, machine, machine, [], [])
+        {
+            Before = q35,
+            After = same.Changed ? DomainDefinition.Parse(SourceText.FromString(q35.Name, same.Text)) : q35,
+        };
+    }
+
+    private static void RefuseWhatQ35CannotHost(DomainDefinition pc)
+    {
         var refusals = new List<Finding>();
         foreach (var d in pc.Devices)
         {
@@ -67,48 +90,24 @@ public static class Q35Conversion
                 refusals.Add(At(pc, d, "LP242", $"IDE disk '{d.TargetDev}': its target name gives no SATA unit", "name it hdX"));
         }
         if (refusals.Count > 0) throw new InputException(pc.Name, refusals);
+    }
 
+    /// <summary>The pc file edited for q35, before any q35 address: what was dropped, and a note per device that changed.</summary>
+    private sealed record StagedEdits(string Text, string MachineBefore, string MachineAfter, List<string> Dropped, Dictionary<string, string> Notes);
+
+    private static StagedEdits StageEdits(DomainDefinition pc)
+    {
         var editor = new XmlEditor(pc.Document);
         var machineElement = pc.Root.Element("os")?.Element("type");
         var machineBefore = pc.Machine ?? "pc";
         var machineAfter = MachineFor(machineBefore);
         if (machineElement is not null) editor.SetAttribute(machineElement, "machine", machineAfter);
-        var dropped = new List<string>();
-        var notes = new Dictionary<string, string>();
+        var edits = new StagedEdits("", machineBefore, machineAfter, [], []);
         var sataUnits = SataUnits.For(pc);
         foreach (var d in pc.Devices)
         {
+            StageDevice(pc, d, editor, sataUnits, edits);
             bool gone = d.ControllerType is "pci" or "ide"; // removed whole (pci-root with pcihole64 is kept, its address with it)
-            switch (d)
-            {
-                case { ControllerType: "pci" } when d.Element.Attr("model") == "pci-root":
-                    if (d.Element.Element("pcihole64") is not null) editor.SetAttribute(d.Element, "model", "pcie-root");
-                    else { editor.Remove(d.Element); dropped.Add("controller pci-root (q35's pcie-root replaces it)"); }
-                    break;
-                case { ControllerType: "pci" }:
-                    editor.Remove(d.Element);
-                    dropped.Add($"controller {d.Element.Attr("model") ?? "pci"} index {d.Index} (libvirt adds what q35 needs)");
-                    break;
-                case { ControllerType: "ide" }:
-                    editor.Remove(d.Element);
-                    dropped.Add($"controller ide index {d.Index} (q35 has no IDE; its disks go to the built-in SATA)");
-                    break;
-                case { ControllerType: "usb" } when d.Element.Attr("model") is null:
-                    // pc's default USB controller; on q35 no model would mean qemu-xhci, a new device to the guest
-                    editor.SetAttribute(d.Element, "model", "piix3-uhci");
-                    notes[d.Key] = "model written out (piix3-uhci, pc's default), so the guest keeps its USB controller";
-                    break;
-                case { Kind: "disk" } when d.Element.Element("target") is { } target && target.Attr("bus") == "ide":
-                    editor.SetAttribute(target, "bus", "sata");
-                    // An explicit drive address: libvirt would derive one from the name (hda → unit 0),
-                    // which an existing sda may hold already ("Found duplicate drive address").
-                    var (controller, unit) = sataUnits[d];
-                    var drive = editor.EmptyElement("address", [("type", "drive"), ("controller", Num(controller)), ("bus", "0"), ("target", "0"), ("unit", Num(unit))]);
-                    if (d.Address.Element is { } old) editor.Replace(old, drive);
-                    else editor.AppendChild(d.Element, drive);
-                    notes[d.Key] = $"IDE → SATA (AHCI), controller {controller} unit {unit}: " + GuestOs.SataNote(pc);
-                    break;
-            }
             if (!gone && d.Address.IsPciPresent)
                 editor.Remove(d.Address.Element!);
         }
@@ -116,13 +115,47 @@ public static class Q35Conversion
         if (Stability.AddressLedger.FindInMetadata(pc) is { } oldLedger)
         {
             editor.Remove(oldLedger);
-            dropped.Add("the pc address ledger (a q35 one is started)");
+            edits.Dropped.Add("the pc address ledger (a q35 one is started)");
         }
-        var staged = DomainDefinition.Parse(SourceText.FromString(pc.Name, editor.HasEdits ? editor.Apply() : pc.Document.Source.Text));
-        var plan = Rewriter.Assign(staged, options with { Stable = true, SidecarLedger = null });
-        var after = DomainDefinition.Parse(SourceText.FromString(pc.Name, plan.Text));
-        // "before" is where libvirt puts each device on pc (a file often has no addresses yet)
-        var before = DomainDefinition.Parse(SourceText.FromString(pc.Name, Rewriter.Assign(pc, options with { Stable = false, SidecarLedger = null, IoReserve = IoReserveMode.Keep, SparePorts = null }).Text));
+        return edits with { Text = editor.HasEdits ? editor.Apply() : pc.Document.Source.Text };
+    }
+
+    private static void StageDevice(DomainDefinition pc, Device d, XmlEditor editor, IReadOnlyDictionary<Device, (int Controller, int Unit)> sataUnits, StagedEdits edits)
+    {
+        switch (d)
+        {
+            case { ControllerType: "pci" } when d.Element.Attr("model") == "pci-root":
+                if (d.Element.Element("pcihole64") is not null) editor.SetAttribute(d.Element, "model", "pcie-root");
+                else { editor.Remove(d.Element); edits.Dropped.Add("controller pci-root (q35's pcie-root replaces it)"); }
+                break;
+            case { ControllerType: "pci" }:
+                editor.Remove(d.Element);
+                edits.Dropped.Add($"controller {d.Element.Attr("model") ?? "pci"} index {d.Index} (libvirt adds what q35 needs)");
+                break;
+            case { ControllerType: "ide" }:
+                editor.Remove(d.Element);
+                edits.Dropped.Add($"controller ide index {d.Index} (q35 has no IDE; its disks go to the built-in SATA)");
+                break;
+            case { ControllerType: "usb" } when d.Element.Attr("model") is null:
+                // pc's default USB controller; on q35 no model would mean qemu-xhci, a new device to the guest
+                editor.SetAttribute(d.Element, "model", "piix3-uhci");
+                edits.Notes[d.Key] = "model written out (piix3-uhci, pc's default), so the guest keeps its USB controller";
+                break;
+            case { Kind: "disk" } when d.Element.Element("target") is { } target && target.Attr("bus") == "ide":
+                editor.SetAttribute(target, "bus", "sata");
+                // An explicit drive address: libvirt would derive one from the name (hda → unit 0),
+                // which an existing sda may hold already ("Found duplicate drive address").
+                var (controller, unit) = sataUnits[d];
+                var drive = editor.EmptyElement("address", [("type", "drive"), ("controller", Num(controller)), ("bus", "0"), ("target", "0"), ("unit", Num(unit))]);
+                if (d.Address.Element is { } old) editor.Replace(old, drive);
+                else editor.AppendChild(d.Element, drive);
+                edits.Notes[d.Key] = $"IDE → SATA (AHCI), controller {controller} unit {unit}: " + GuestOs.SataNote(pc);
+                break;
+        }
+    }
+
+    private static List<DeviceChange> ChangesBetween(DomainDefinition before, DomainDefinition after, Dictionary<string, string> notes)
+    {
         var afterByKey = after.Devices.GroupBy(d => d.Key).ToDictionary(g => g.Key, g => g.First());
         var changes = new List<DeviceChange>();
         foreach (var d in before.Devices.Where(d => d.Kind != "controller" || d.ControllerType is not ("pci" or "ide")))
@@ -134,14 +167,7 @@ public static class Q35Conversion
         }
         foreach (var a in after.Devices.Where(a => a.Address.IsPciPresent && !before.Devices.Any(d => d.Key == a.Key)))
             changes.Add(new DeviceChange(a.Key, a.Kind, null, a.Address.Pci.ToString(), null, ModelOf(a), "added by libvirt's rules for q35"));
-        // The plan is against the pc file: its bytes, encoding and "changed" are the user's file's.
-        var whole = new RewritePlan { Source = pc.Document.Source, Text = plan.Text, Devices = plan.Devices, Findings = plan.Findings, Ledger = plan.Ledger };
-        return new Q35ConversionPlan(whole, machineBefore, machineAfter, changes, dropped)
-        {
-            Before = before,
-            After = after,
-            ComputedBefore = pc.Devices.Where(d => d.Address.IsPciWanted).Select(d => d.Key).ToHashSet(),
-        };
+        return changes;
     }
 
     private static string Num(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -38,7 +38,28 @@ public static class StabilityPlanner
         // written back under the key the ledger knows it by: a stored document stays as it is.
         var completed = storedLedger.CompletedKeys(holders, present);
         var ledger = storedLedger.Renamed(completed);
-        var taken = new Dictionary<string, string>(StringComparer.Ordinal); // released key -> the device that now holds its address
+        var taken = TakenOutside(ledger, present, holders, findings);
+        var (pins, displaced) = Pins(domain, ledger, present, holders, findings);
+        var kept = ledger.Entries.Where(e => !present.Contains(e.Key) && !taken.ContainsKey(e.Key) && !Chipset.IsChipsetSlot(domain.Family, e.Address)).ToList();
+        var policy = new AllocationPolicy
+        {
+            Pins = pins,
+            Blocked = kept.Select(e => e.Address).ToHashSet(),
+            RootPortFloor = RootPortFloor(domain, ledger, Key),
+            SparePorts = sparePorts,
+            Profile = profile,
+        };
+        // Released addresses are the allocator's last resort: a device gets one only when nothing
+        // else is left (no free slot, no room to grow), and then the warning says whose it was.
+        var result = LibvirtAllocator.Assign(inventory, policy);
+        Report(result, ledger, pins, displaced, kept, findings);
+        return new StableAllocation(result, Update(ledger, result, taken).Renamed(Inverse(completed)), findings, completed);
+    }
+
+    /// <summary>Released key → the device that now holds its address (another editor reused it): reconciled, said once (LP503).</summary>
+    private static Dictionary<string, string> TakenOutside(AddressLedger ledger, HashSet<string> present, Dictionary<PciAddress, string> holders, List<Finding> findings)
+    {
+        var taken = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in ledger.Entries.Where(e => !present.Contains(e.Key))) // released now or before
             if (holders.TryGetValue(e.Address, out var holder) && ledger[holder]?.Address != e.Address)
             {
@@ -47,9 +68,19 @@ public static class StabilityPlanner
                     findings.Add(new Finding("LP503", Severity.Warning,
                         $"{holder} now holds {e.Address}, which {e.Key} released (changed outside libvirt-pci, e.g. by virsh attach-device); the ledger records that {holder} took it"));
             }
+        return taken;
+    }
+
+    /// <summary>
+    /// The remembered address of each device, unless another device holds it now or its bus is gone;
+    /// <c>displaced</c>: returning key → who holds its old address.
+    /// </summary>
+    private static (Dictionary<string, PciAddress> Pins, Dictionary<string, string> Displaced) Pins(
+        DomainDefinition domain, AddressLedger ledger, HashSet<string> present, Dictionary<PciAddress, string> holders, List<Finding> findings)
+    {
         var pciBuses = domain.Devices.Where(d => d.ControllerType == "pci" && d.Index is not null).Select(d => d.Index!.Value).ToHashSet();
         var pins = new Dictionary<string, PciAddress>(StringComparer.Ordinal);
-        var displaced = new Dictionary<string, string>(StringComparer.Ordinal); // returning key -> who holds its old address
+        var displaced = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in ledger.Entries)
         {
             if (holders.TryGetValue(e.Address, out var holder) && holder != e.Key && present.Contains(e.Key))
@@ -70,19 +101,12 @@ public static class StabilityPlanner
                 displaced[loser.Key] = winner;
             }
         }
-        var kept = ledger.Entries.Where(e => !present.Contains(e.Key) && !taken.ContainsKey(e.Key) && !Chipset.IsChipsetSlot(domain.Family, e.Address)).ToList();
-        var blocked = kept.Select(e => e.Address).ToHashSet();
-        var policy = new AllocationPolicy
-        {
-            Pins = pins,
-            Blocked = blocked,
-            RootPortFloor = RootPortFloor(domain, ledger, Key),
-            SparePorts = sparePorts,
-            Profile = profile,
-        };
-        // Released addresses are the allocator's last resort: a device gets one only when nothing
-        // else is left (no free slot, no room to grow), and then the warning says whose it was.
-        var result = LibvirtAllocator.Assign(inventory, policy);
+        return (pins, displaced);
+    }
+
+    /// <summary>What the allocation did to remembered addresses: reused (LP501), moved in the XML (LP502), displaced (LP504); --explain's skipped slots.</summary>
+    private static void Report(AllocationResult result, AddressLedger ledger, Dictionary<string, PciAddress> pins, Dictionary<string, string> displaced, List<LedgerEntry> kept, List<Finding> findings)
+    {
         var reused = result.ReusedReleased.ToHashSet();
         foreach (var d in result.Inventory.IterationOrder().Where(d => d.Origin == AddressOrigin.Assigned && d.IsPciPresent && reused.Contains(d.Pci)))
         {
@@ -104,7 +128,6 @@ public static class StabilityPlanner
                 findings.Add(new Finding("LP504", Severity.Warning,
                     $"{d.Key} comes back at {d.Pci}: its old address {ledger[d.Key]!.Address} is held by {holder} now, so the guest sees it at a new address"));
         }
-        return new StableAllocation(result, Update(ledger, result, taken).Renamed(Inverse(completed)), findings, completed);
     }
 
     /// <summary>Keys now → the ledger's keys: how planning's names are written back.</summary>
