@@ -80,17 +80,9 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
 
     public static int Execute(CommandContext ctx, AssignOptions o)
     {
-        var args = o.Files.Values.ToList();
-        if (args.Count == 0) args.Add("-");
-        var inputs = FileIO.Expand(args).ToList();
+        var inputs = FileBatch.Inputs(o.Files.Values);
         if (Settings(ctx, o, inputs) is not { } settings) return ExitCode.InvalidInput;
-        // Files are independent: rewrite them in parallel, report in argument order.
-        var results = new FileResult[inputs.Count];
-        if (inputs.Count > 1)
-            Parallel.For(0, inputs.Count, i => results[i] = ProcessFile(ctx, inputs[i].Path, inputs[i].Found, settings));
-        else if (inputs.Count == 1)
-            results[0] = ProcessFile(ctx, inputs[0].Path, inputs[0].Found, settings);
-        return Report(ctx, results, settings, summary: inputs.Count > 1 || inputs.Any(i => i.Found));
+        return FileBatch.Run(ctx, inputs, (path, found) => ProcessFile(ctx, path, found, settings), settings.Json, settings.InPlace ? "changed" : "to change");
     }
 
     /// <summary>The command line's choices, checked against each other; null (after an LP001/LP002 line) when they cannot work.</summary>
@@ -118,46 +110,10 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
             ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
     }
 
-    /// <summary>Each file's output in argument order, the JSON report, the summary line; the worst exit code.</summary>
-    private static int Report(CommandContext ctx, FileResult[] results, FileSettings s, bool summary)
-    {
-        int exit = ExitCode.Ok;
-        var report = s.Json ? new JsonReport() : null;
-        foreach (var r in results)
-        {
-            if (r.Stdout is { } text) ctx.Out.Write(text);
-            foreach (var line in r.Stderr) ctx.Err.WriteLine(line);
-            if (r.Bytes is { } bytes)
-            {
-                ctx.Out.Flush();
-                ctx.StdoutStream.Write(bytes);
-                ctx.StdoutStream.Flush();
-            }
-            if (report is not null) r.Json?.Invoke(report);
-            exit = Math.Max(exit, r.Exit);
-        }
-        if (report is not null) ctx.Out.Write(report.ToJson());
-        if (summary)
-        {
-            int checkedFiles = results.Count(r => r.Status == FileStatus.Checked), skipped = results.Count(r => r.Status == FileStatus.Skipped);
-            int failed = results.Count(r => r.Status == FileStatus.Failed), changed = results.Count(r => r.Changed);
-            ctx.Err.WriteLine($"libvirt-pci: {checkedFiles} checked, {changed} {(s.InPlace ? "changed" : "to change")}, {failed} failed, {skipped} skipped (not domain XML)");
-        }
-        return exit;
-    }
-
-    private enum FileStatus { Checked, Skipped, Failed }
-
     /// <summary>What the command line chose; each file adds what its .libvirt-pci.json says for the rest.</summary>
     private sealed record CommandLineChoices(bool Stable, int? SparePorts, IoReserveMode? IoReserve, LibvirtProfile? Libvirt, bool AcpiIndex, string? Ovmf);
 
     private sealed record FileSettings(CommandLineChoices Cli, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> Projects, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
-
-    /// <summary>
-    /// What one file produced: its messages, diff, bytes for stdout, JSON entry (only under --json:
-    /// it holds the whole plan, and a batch must not keep a thousand plans alive) and exit code.
-    /// </summary>
-    private sealed record FileResult(FileStatus Status, bool Changed, int Exit, string? Stdout, IReadOnlyList<string> Stderr, byte[]? Bytes, Action<JsonReport>? Json);
 
     private static FileResult ProcessFile(CommandContext ctx, string path, bool found, FileSettings s)
     {
@@ -167,11 +123,10 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         {
             var input = ctx.Read(path);
             name = path == "-" && s.StdinName is { Length: > 0 } n ? n : input.Name;
-            Faults.Injected(name);
             var source = SourceText.FromBytes(name, input.Bytes);
             var doc = XmlSpanParser.Parse(source);
             if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
-                return new FileResult(FileStatus.Skipped, false, ExitCode.Ok, null, err, s.ToStdout ? input.Bytes : null, s.Json ? r => r.Skipped(name, "not a <domain>") : null); // a filter passes it through
+                return FileResult.Skipped(name, s.ToStdout ? input.Bytes : null, s.Json);
             // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
             var project = ProjectSettings.ForInput(path, s.Projects, s.StdinName);
             var (libvirt, from) = ResolveLibvirt(s, project, name, err);
@@ -210,10 +165,7 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         }
         catch (Exception e) when (Faults.IsReportable(e))
         {
-            var input = Faults.AsMessage(name, e);
-            var located = (input.File == path || (path == "-" && input.File == "<stdin>")) && name != input.File ? input.Renamed(name) : input;
-            err.Add(located.ToString());
-            return new FileResult(FileStatus.Failed, false, Faults.ExitCodeOf(e), null, err, null, s.Json ? r => r.Failed(located) : null);
+            return FileResult.Fault(path, name, e, err, s.Json);
         }
     }
 

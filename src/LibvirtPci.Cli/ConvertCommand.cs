@@ -50,60 +50,59 @@ sound models and renames disks.
             }
             if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode) || !OptionValues.TryParseLibvirt(ctx, libvirt, out var profile))
                 return ExitCode.InvalidInput;
-            var paths = files.Values.Count == 0 ? ["-"] : files.Values.ToList();
+            var inputs = FileBatch.Inputs(files.Values);
             bool toStdout = !inPlace.HasValue() && !check.HasValue() && !diff.HasValue() && !json.HasValue();
-            if (toStdout && paths.Count != 1)
+            if (toStdout && inputs.Count != 1)
             {
                 ctx.Err.WriteLine("libvirt-pci: error LP001: several inputs: use --in-place, --check, --diff or --json (stdout takes one document)");
                 return ExitCode.InvalidInput;
             }
-            var report = json.HasValue() ? new JsonReport() : null;
-            var settings = new Settings(profile, spareValue, mode, acpi.HasValue(), inPlace.HasValue(), check.HasValue(), diff.HasValue(), force.HasValue(), toStdout);
+            var settings = new Settings(profile, spareValue, mode, acpi.HasValue(), inPlace.HasValue(), check.HasValue(), diff.HasValue(), json.HasValue(), force.HasValue(), toStdout);
             var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
-            int exit = ExitCode.Ok;
-            foreach (var path in paths)
-                exit = Math.Max(exit, ConvertOne(ctx, path, settings, projects, report));
-            if (report is not null) ctx.Out.Write(report.ToJson());
-            return exit;
+            return FileBatch.Run(ctx, inputs, (path, found) => ConvertOne(ctx, path, found, settings, projects), settings.Json,
+                settings.InPlace ? "converted" : "to convert");
         });
     }
 
-    private sealed record Settings(LibvirtProfile? Libvirt, int? SparePorts, IoReserveMode IoReserve, bool AcpiIndex, bool InPlace, bool Check, bool Diff, bool Force, bool ToStdout);
+    private sealed record Settings(LibvirtProfile? Libvirt, int? SparePorts, IoReserveMode IoReserve, bool AcpiIndex, bool InPlace, bool Check, bool Diff, bool Json, bool Force, bool ToStdout);
 
-    /// <summary>One file: converted, its view (or JSON entry, or diff) printed, written where asked; a fault is that file's message.</summary>
-    private static int ConvertOne(CommandContext ctx, string path, Settings s, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects, JsonReport? report)
+    /// <summary>One file: converted, its view (or JSON entry, or diff), written where asked; a fault is that file's message.</summary>
+    private static FileResult ConvertOne(CommandContext ctx, string path, bool found, Settings s, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects)
     {
+        var said = new List<string>();
+        string name = path;
         try
         {
             var input = ctx.Read(path);
-            var pc = DomainDefinition.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            name = input.Name;
+            var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            if (found && !DomainDefinition.IsDomainRoot(doc)) return FileResult.Skipped(name, null, s.Json);
+            var pc = DomainDefinition.FromDocument(doc);
             var project = ProjectSettings.ForInput(path, projects);
             var choice = LibvirtChoice.Resolve(s.Libvirt, project);
             var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = s.SparePorts, IoReserve = s.IoReserve, AcpiIndex = s.AcpiIndex, Firmware = FirmwareChoice.Resolve(null, project) });
             bool write = s.Force || !plan.Plan.Findings.Any(f => f.Severity == Severity.Error);
-            foreach (var f in plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning)) ctx.Err.WriteLine(f.Format(input.Name));
-            if (report is not null) report.Conversion(input.Name, plan, (choice.Profile.ToString(), choice.From));
-            else if (!s.Diff) (s.ToStdout ? ctx.Err : ctx.Out).Write(View(input.Name, plan, choice));
-            if (s.Diff) ctx.Out.Write(AssignCommand.UnifiedDiff(input.Name, pc.Document.Source.Text, plan.Text));
+            said.AddRange(plan.Plan.Findings.Where(f => f.Severity >= Severity.Warning).Select(f => f.Format(name)));
+            string? stdout = s.Diff ? AssignCommand.UnifiedDiff(name, pc.Document.Source.Text, plan.Text) : null;
+            if (!s.Json && !s.Diff)
+            {
+                var view = View(name, plan, choice);
+                if (s.ToStdout) said.Add(view.TrimEnd('\n'));
+                else stdout = view;
+            }
+            Action<JsonReport>? json = s.Json ? r => r.Conversion(name, plan, (choice.Profile.ToString(), choice.From)) : null;
             if (!write)
             {
-                ctx.Err.WriteLine($"{input.Name}: not written: the result has errors (fix them, or use --force to write anyway)");
-                return ExitCode.ErrorFinding;
+                said.Add($"{name}: not written: the result has errors (fix them, or use --force to write anyway)");
+                return new FileResult(FileStatus.Checked, plan.Plan.Changed, ExitCode.ErrorFinding, stdout, said, null, json);
             }
-            if (s.InPlace && input.Path is not null) FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
-            if (s.ToStdout)
-            {
-                ctx.Out.Flush();
-                ctx.StdoutStream.Write(plan.Bytes);
-            }
-            return s.Check && plan.Plan.Changed ? ExitCode.ChangesNeeded : ExitCode.Ok;
+            if (s.InPlace && input.Path is not null && plan.Plan.Changed) FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
+            return new FileResult(FileStatus.Checked, plan.Plan.Changed, s.Check && plan.Plan.Changed ? ExitCode.ChangesNeeded : ExitCode.Ok,
+                stdout, said, s.ToStdout ? plan.Bytes : null, json);
         }
         catch (Exception fault) when (Faults.IsReportable(fault))
         {
-            var e = Faults.AsMessage(path, fault);
-            ctx.Report(e);
-            report?.Failed(e);
-            return Faults.ExitCodeOf(fault);
+            return FileResult.Fault(path, name, fault, said, s.Json);
         }
     }
 

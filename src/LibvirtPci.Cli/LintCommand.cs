@@ -27,41 +27,37 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
 
     public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag, string? ovmf)
     {
-        int exit = ExitCode.Ok;
-        var report = new JsonReport();
         var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
-        foreach (var (path, found) in FileIO.Expand(paths))
+        return FileBatch.Run(ctx, FileBatch.Inputs(paths), (path, found) => LintOne(ctx, path, found, json, flag, ovmf, projects), json, "with errors");
+    }
+
+    private static FileResult LintOne(CommandContext ctx, string path, bool found, bool json, LibvirtProfile? flag, string? ovmf,
+        System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects)
+    {
+        var said = new List<string>();
+        string name = path;
+        try
         {
-            try
+            var input = ctx.Read(path);
+            name = input.Name;
+            var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
+            if (found && !DomainDefinition.IsDomainRoot(doc)) return FileResult.Skipped(name, null, json);
+            var domain = DomainDefinition.FromDocument(doc);
+            var project = ProjectSettings.ForInput(path, projects);
+            var libvirt = LibvirtChoice.Resolve(flag, project);
+            var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile, Firmware = FirmwareChoice.Resolve(ovmf, project) });
+            if (!json && findings.Count > 0)
             {
-                var input = ctx.Read(path);
-                var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-                if (found && !DomainDefinition.IsDomainRoot(doc))
-                {
-                    report.Skipped(input.Name, "not a <domain>");
-                    continue;
-                }
-                var domain = DomainDefinition.FromDocument(doc);
-                var project = ProjectSettings.ForInput(path, projects);
-                var libvirt = LibvirtChoice.Resolve(flag, project);
-                var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile, Firmware = FirmwareChoice.Resolve(ovmf, project) });
-                if (!json && findings.Count > 0)
-                {
-                    foreach (var f in findings) ctx.Err.WriteLine(f.Format(input.Name));
-                    ctx.Err.WriteLine($"{input.Name}: {findings.Count} finding{(findings.Count == 1 ? "" : "s")}, checked as {libvirt}");
-                }
-                if (findings.Any(f => f.Severity == Severity.Error)) exit = Math.Max(exit, ExitCode.ChangesNeeded);
-                report.File(input.Name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From));
+                said.AddRange(findings.Select(f => f.Format(name)));
+                said.Add($"{name}: {findings.Count} finding{(findings.Count == 1 ? "" : "s")}, checked as {libvirt}");
             }
-            catch (Exception fault) when (Faults.IsReportable(fault))
-            {
-                var e = Faults.AsMessage(path, fault);
-                if (!json) ctx.Report(e);
-                report.Failed(e);
-                exit = Math.Max(exit, Faults.ExitCodeOf(fault));
-            }
+            bool errors = findings.Any(f => f.Severity == Severity.Error);
+            return new FileResult(FileStatus.Checked, errors, errors ? ExitCode.ChangesNeeded : ExitCode.Ok, null, said, null,
+                json ? r => r.File(name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From)) : null);
         }
-        if (json) ctx.Out.Write(report.ToJson());
-        return exit;
+        catch (Exception fault) when (Faults.IsReportable(fault))
+        {
+            return FileResult.Fault(path, name, fault, said, json);
+        }
     }
 }

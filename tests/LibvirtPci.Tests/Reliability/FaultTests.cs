@@ -120,4 +120,27 @@ public sealed class FaultTests
         Assert.Contains($"{good}: would assign", r.Err);
         Assert.Contains("libvirt-pci: 1 checked, 1 to change, 1 failed, 0 skipped", r.Err);
     }
+
+    /// <summary>
+    /// lint and convert walk a batch as assign does (one runner): directories, a file that is not
+    /// domain XML skipped, a fault that fails its file alone, the summary line, the worst exit code.
+    /// </summary>
+    [Theory]
+    [InlineData("lint", "0 with errors")]
+    [InlineData("convert --to q35 --check", "1 to convert")]
+    public void Lint_and_convert_walk_a_batch_as_assign_does(string command, string changes)
+    {
+        using var dir = new TempDir();
+        var good = dir.CopyFixture("convert/pc-linux.xml", "vms/a.xml");
+        var bad = dir.CopyFixture("convert/pc-linux.xml", "vms/more/inject-fault.xml");
+        File.WriteAllText(Path.Combine(dir.Path, "vms", "notes.xml"), "<notes/>\n");
+        var env = new Dictionary<string, string?> { ["LIBVIRT_PCI_INJECT_FAULT"] = "internal" };
+        var r = Proc.Run(Binary, [.. command.Split(' '), Path.Combine(dir.Path, "vms")], dir.Path, env);
+        Assert.Equal(3, r.Code);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.Contains($"{bad}: error LP190: internal error (InvalidOperationException: injected)", r.Err);
+        Assert.DoesNotContain("notes.xml", r.Err + r.Out);
+        Assert.Contains($"libvirt-pci: 1 checked, {changes}, 1 failed, 1 skipped (not domain XML)", r.Err);
+        Assert.Equal(File.ReadAllText(Path.Combine(Paths.Fixtures, "convert/pc-linux.xml")), File.ReadAllText(good)); // --check, lint: nothing written
+    }
 }
