@@ -9,7 +9,7 @@ using McMaster.Extensions.CommandLineUtils;
 namespace LibvirtPci.Cli;
 
 /// <summary>The options of `assign` (also accepted by the bare `libvirt-pci` command).</summary>
-public sealed class AssignOptions
+internal sealed class AssignOptions
 {
     public required Positionals Files { get; init; }
     public required CommandOption InPlace { get; init; }
@@ -20,13 +20,13 @@ public sealed class AssignOptions
     public required CommandOption LibvirtVersion { get; init; }
     public required CommandOption Stable { get; init; }
     public required CommandOption Ledger { get; init; }
-    public required CommandOption SparePorts { get; init; }
-    public required CommandOption IoReserve { get; init; }
+    public required ValueOption<int> SparePorts { get; init; }
+    public required ValueOption<Passthrough.IoReserveMode> IoReserve { get; init; }
     public required CommandOption SkipNonDomain { get; init; }
     public required CommandOption StdinName { get; init; }
     public required CommandOption Force { get; init; }
     public required CommandOption AcpiIndex { get; init; }
-    public required CommandOption OvmfVersion { get; init; }
+    public required ValueOption<OvmfRelease> OvmfVersion { get; init; }
 
     public static AssignOptions Add(CommandLineApplication app) => new()
     {
@@ -38,8 +38,8 @@ public sealed class AssignOptions
         Explain = app.Flag("--explain", "say on stderr why each new address and controller was chosen"),
         Stable = app.Flag("--stable", "start an address ledger in the domain's <metadata> (a domain that has one always uses it): removed devices' slots are not reused, returning devices get their old address, root ports are only appended"),
         Ledger = app.Valued("--ledger <PATH>", "keep the ledger in this file instead of the domain's <metadata> (one input only)"),
-        SparePorts = OptionValues.SparePortsOption(app),
-        IoReserve = OptionValues.IoReserveOption(app),
+        SparePorts = OptionValues.SparePorts(app),
+        IoReserve = OptionValues.IoReserve(app),
         SkipNonDomain = app.Flag("--skip-non-domain", "skip (do not refuse) named files whose root is not <domain> (as for files found in directories)"),
         StdinName = app.Valued("--stdin-filename <NAME>", "the name to use for stdin in messages (hooks pass the staged file's path)"),
         Force = app.Flag("--force", "write even when the result has an error finding (e.g. LP601: the domain would not boot); the error is still printed"),
@@ -88,9 +88,7 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
     /// <summary>The command line's choices, checked against each other; null (after an LP001/LP002 line) when they cannot work.</summary>
     private static FileSettings? Settings(CommandContext ctx, AssignOptions o, List<(string Path, bool Found)> inputs)
     {
-        if (!OptionValues.TryParseLibvirt(ctx, o.LibvirtVersion, out var libvirt)
-            || !OptionValues.TryParse(ctx, o.SparePorts, o.IoReserve, out var spare, out var ioReserve)
-            || !FirmwareChoice.TryParse(ctx, o.OvmfVersion, out var ovmf)) return null;
+        if (!OptionValues.TryParseLibvirt(ctx, o.LibvirtVersion, out var libvirt)) return null;
         bool inPlace = o.InPlace.HasValue(), check = o.Check.HasValue(), diff = o.Diff.HasValue(), json = o.Json.HasValue();
         bool toStdout = !inPlace && !check && !diff && !json;
         string? ledgerPath = o.Ledger.Value();
@@ -100,13 +98,9 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
             : diff && json ? "--diff and --json: choose one (the JSON report lists every device and address; the diff shows the lines)"
             : inPlace && inputs.Any(i => i.Path == "-") ? "--in-place needs files, not stdin"
             : null;
-        if (usage is not null)
-        {
-            ctx.Err.WriteLine($"libvirt-pci: error LP001: {usage}");
-            return null;
-        }
+        if (usage is not null) throw new UsageException(usage, CommandLine.PathOf(o.Files.Command));
         return new FileSettings(
-            new CommandLineChoices(o.Stable.HasValue(), spare, o.IoReserve.HasValue() ? ioReserve : null, libvirt, o.AcpiIndex.HasValue(), ovmf), new(),
+            new CommandLineChoices(o.Stable.HasValue(), o.SparePorts.Value, o.IoReserve.Value, libvirt, o.AcpiIndex.HasValue(), o.OvmfVersion.Value?.Name), new(),
             ledgerPath, inPlace, check, diff, json, toStdout, o.Explain.HasValue(), o.SkipNonDomain.HasValue(), o.StdinName.Value(), o.Force.HasValue());
     }
 

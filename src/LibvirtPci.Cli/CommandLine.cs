@@ -20,6 +20,9 @@ public sealed class Positionals(CommandArgument argument, CommandLineApplication
     public IReadOnlyList<string> BeforeSeparator => [.. argument.Values.OfType<string>()];
 
     public IReadOnlyList<string> AfterSeparator => command.RemainingArguments;
+
+    /// <summary>The command they belong to (for its name in a usage error).</summary>
+    public CommandLineApplication Command => command;
 }
 
 /// <summary>

@@ -37,27 +37,21 @@ sound models and renames disks.
         var diff = cmd.Flag("--diff", "write nothing; print a unified diff");
         var json = cmd.Flag("--json", "print a JSON report: each device before and after, what was dropped, findings");
         var libvirt = OptionValues.LibvirtOption(cmd);
-        var spare = OptionValues.SparePortsOption(cmd);
-        var io = OptionValues.IoReserveOption(cmd);
+        var spare = OptionValues.SparePorts(cmd);
+        var io = OptionValues.IoReserve(cmd);
         var force = cmd.Flag("--force", "write even when the result has an error finding");
         var acpi = OptionValues.AcpiIndexOption(cmd);
         cmd.OnExecute(() =>
         {
             if (to.Value() != "q35")
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: convert needs --to q35{(to.Value() is { } v ? $" ('{v}' is not a machine it converts to)" : "")}");
-                return ExitCode.InvalidInput;
-            }
-            if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode) || !OptionValues.TryParseLibvirt(ctx, libvirt, out var profile))
+                throw new UsageException($"convert needs --to q35{(to.Value() is { } v ? $" ('{v}' is not a machine it converts to)" : "")}", "libvirt-pci convert");
+            if (!OptionValues.TryParseLibvirt(ctx, libvirt, out var profile))
                 return ExitCode.InvalidInput;
             var inputs = FileBatch.Inputs(files.Values);
             bool toStdout = !inPlace.HasValue() && !check.HasValue() && !diff.HasValue() && !json.HasValue();
             if (toStdout && inputs.Count != 1)
-            {
-                ctx.Err.WriteLine("libvirt-pci: error LP001: several inputs: use --in-place, --check, --diff or --json (stdout takes one document)");
-                return ExitCode.InvalidInput;
-            }
-            var settings = new Settings(profile, spareValue, mode, acpi.HasValue(), inPlace.HasValue(), check.HasValue(), diff.HasValue(), json.HasValue(), force.HasValue(), toStdout);
+                throw new UsageException("several inputs: use --in-place, --check, --diff or --json (stdout takes one document)", "libvirt-pci convert");
+            var settings = new Settings(profile, spare.Value, io.Value ?? IoReserveMode.Keep, acpi.HasValue(), inPlace.HasValue(), check.HasValue(), diff.HasValue(), json.HasValue(), force.HasValue(), toStdout);
             var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
             return FileBatch.Run(ctx, inputs, (path, found) => ConvertOne(ctx, path, found, settings, projects), settings.Json,
                 settings.InPlace ? "converted" : "to convert");

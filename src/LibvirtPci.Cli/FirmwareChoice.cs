@@ -44,17 +44,11 @@ internal static class FirmwareChoice
         }
     }
 
-    /// <summary>--ovmf-version: null when not given; anything but an edk2 release (2022.11, edk2-stable202211, 2022.11-6+deb12u2) is LP001.</summary>
-    public static bool TryParse(CommandContext ctx, McMaster.Extensions.CommandLineUtils.CommandOption option, out string? release)
-    {
-        release = null;
-        if (option.Value() is not { } given) return true;
-        release = FirmwareReleases.Normalize(given);
-        if (release is not null) return true;
-        ctx.Err.WriteLine($"libvirt-pci: error LP001: --ovmf-version takes an edk2 release such as 2022.11, not '{given}'");
-        return false;
-    }
-
-    public static McMaster.Extensions.CommandLineUtils.CommandOption Option(McMaster.Extensions.CommandLineUtils.CommandLineApplication app) =>
-        app.Valued("--ovmf-version <YYYY.MM>", $"the host's OVMF (edk2) release, for the firmware's I/O limit: {string.Join(", ", FirmwareProfile.OvmfReleases.Select(o => o.Release))} were booted; default: .libvirt-pci.json's ovmfVersion, else the installed ovmf package; unknown, a limit that fails on one release only is a warning");
+    /// <summary>--ovmf-version: an edk2 release (2022.11, edk2-stable202211, 2022.11-6+deb12u2), normalized; anything else is LP001.</summary>
+    public static ValueOption<OvmfRelease> Option(McMaster.Extensions.CommandLineUtils.CommandLineApplication app) => new(app, "--ovmf-version <YYYY.MM>",
+        $"the host's OVMF (edk2) release, for the firmware's I/O limit: {string.Join(", ", FirmwareProfile.OvmfReleases.Select(o => o.Release))} were booted; default: .libvirt-pci.json's ovmfVersion, else the installed ovmf package; unknown, a limit that fails on one release only is a warning",
+        text => FirmwareReleases.Normalize(text) is { } release ? new OvmfRelease(release) : null, "an edk2 release such as 2022.11");
 }
+
+/// <summary>An edk2 release as --ovmf-version names it, normalized (2022.11).</summary>
+internal readonly record struct OvmfRelease(string Name);

@@ -21,8 +21,8 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
         var json = cmd.Flag("--json", "machine-readable report on stdout");
         var libvirt = OptionValues.LibvirtOption(cmd);
         var ovmf = FirmwareChoice.Option(cmd);
-        cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile) && FirmwareChoice.TryParse(ctx, ovmf, out var release)
-            ? Execute(ctx, files.Values.Count == 0 ? ["-"] : files.Values, json.HasValue(), profile, release) : ExitCode.InvalidInput);
+        cmd.OnExecute(() => OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
+            ? Execute(ctx, files.Values, json.HasValue(), profile, ovmf.Value?.Name) : ExitCode.InvalidInput);
     }
 
     public static int Execute(CommandContext ctx, IReadOnlyList<string> paths, bool json, LibvirtProfile? flag, string? ovmf)

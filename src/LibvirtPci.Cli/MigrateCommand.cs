@@ -36,10 +36,11 @@ running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is hon
         var all = cmd.Flag("--all", "every defined domain (virsh list --all)");
         var dryRun = cmd.Flag("--dry-run", "show the diffs, define nothing");
         var backupDir = cmd.Valued("--backup-dir <DIR>", "where the original XML goes (default ./libvirt-pci-backup-TIMESTAMP)");
-        var spare = OptionValues.SparePortsOption(cmd);
-        var io = OptionValues.IoReserveOption(cmd);
+        var spare = OptionValues.SparePorts(cmd);
+        var io = OptionValues.IoReserve(cmd);
         var virshPath = cmd.Valued("--virsh <PATH>", "the virsh to run (default: virsh on PATH)");
-        var virshTimeout = cmd.Valued("--virsh-timeout <SECONDS>", "stop a virsh command that has not finished after this long (default 120): a daemon that does not answer fails that domain, it does not hang the run");
+        var virshTimeout = new ValueOption<TimeSpan>(cmd, "--virsh-timeout <SECONDS>", "stop a virsh command that has not finished after this long (default 120): a daemon that does not answer fails that domain, it does not hang the run",
+            text => int.TryParse(text, out var s) && s is >= 1 and <= 86_400 ? TimeSpan.FromSeconds(s) : null, "seconds from 1 to 86400");
         var force = cmd.Flag("--force", "define even when the new XML has an error finding (e.g. LP601: the domain would not boot)");
         var libvirt = cmd.Valued("--libvirt-version <X.Y>", "the libvirt whose choices to reproduce (default: the daemon's own, from virsh version --daemon)");
         var json = cmd.Flag("--json", "print a JSON report on stdout instead of the diffs: each domain's outcome, its XML before and after, findings");
@@ -48,20 +49,9 @@ running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is hon
         var acceptGuest = cmd.Flag("--accept-guest-changes", "define even when a device the guest already has would move or be renamed (LP134; libvirt-pci diff explains)");
         cmd.OnExecute(() =>
         {
-            if (!OptionValues.TryParse(ctx, spare, io, out var spareValue, out var mode)) return ExitCode.InvalidInput;
             if (!OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)) return ExitCode.InvalidInput;
-            TimeSpan? timeout = null;
-            if (virshTimeout.Value() is { } seconds)
-            {
-                if (!int.TryParse(seconds, out var s) || s is < 1 or > 86_400)
-                {
-                    ctx.Err.WriteLine($"libvirt-pci: error LP001: --virsh-timeout takes seconds from 1 to 86400, not '{seconds}'");
-                    return ExitCode.InvalidInput;
-                }
-                timeout = TimeSpan.FromSeconds(s);
-            }
-            return Execute(ctx, new MigrateCommand.Options(connect.Value(), all.HasValue(),
-                domains.Values, dryRun.HasValue(), backupDir.Value(), spareValue, mode, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue(), timeout, acceptGuest.HasValue()));
+            return Execute(ctx, new Options(connect.Value(), all.HasValue(),
+                domains.Values, dryRun.HasValue(), backupDir.Value(), spare.Value, io.Value ?? IoReserveMode.Keep, virshPath.Value() ?? "virsh", force.HasValue(), profile, json.HasValue(), toQ35.HasValue(), acpi.HasValue(), virshTimeout.Value, acceptGuest.HasValue()));
         });
     }
 
@@ -69,11 +59,7 @@ running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is hon
 
     public static int Execute(CommandContext ctx, Options o)
     {
-        if (!o.All && o.Domains.Count == 0)
-        {
-            ctx.Err.WriteLine("libvirt-pci: error LP001: name the domains to migrate, or --all");
-            return ExitCode.InvalidInput;
-        }
+        if (!o.All && o.Domains.Count == 0) throw new UsageException("name the domains to migrate, or --all", "libvirt-pci migrate");
         var virsh = new Virsh(o.VirshPath, o.Uri, o.VirshTimeout ?? Virsh.DefaultTimeout);
         var names = o.Domains.ToList();
         if (o.All)

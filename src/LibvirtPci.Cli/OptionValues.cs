@@ -4,7 +4,7 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
-/// <summary>Option values shared by assign and migrate.</summary>
+/// <summary>The options several commands share (assign, convert, migrate, lint, tree), each declared here once.</summary>
 internal static class OptionValues
 {
     public static CommandOption AcpiIndexOption(CommandLineApplication app) =>
@@ -28,31 +28,6 @@ internal static class OptionValues
         return true;
     }
 
-    public static bool TryParse(CommandContext ctx, CommandOption sparePorts, CommandOption ioReserve, out int? spare, out IoReserveMode mode)
-    {
-        spare = null;
-        mode = IoReserveMode.Keep;
-        if (sparePorts.HasValue())
-        {
-            if (!int.TryParse(sparePorts.Value(), out var n) || n < 0 || n > 240)
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: --spare-ports takes a number from 0 to 240, not '{sparePorts.Value()}'");
-                return false;
-            }
-            spare = n;
-        }
-        if (ioReserve.HasValue())
-        {
-            if (IoReserveModeOf(ioReserve.Value()!) is not { } given)
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: --io-reserve takes off, per-port or remove, not '{ioReserve.Value()}'");
-                return false;
-            }
-            mode = given;
-        }
-        return true;
-    }
-
     /// <summary>The --io-reserve / "ioReserve" words.</summary>
     public static IoReserveMode? IoReserveModeOf(string word) => word switch
     {
@@ -62,9 +37,11 @@ internal static class OptionValues
         _ => null,
     };
 
-    public static CommandOption SparePortsOption(CommandLineApplication app) =>
-        app.Valued("--spare-ports <N>", "keep N empty hotplug pcie-root-ports at the end (q35)");
+    public static ValueOption<int> SparePorts(CommandLineApplication app) => new(app, "--spare-ports <N>",
+        "keep N empty hotplug pcie-root-ports at the end (q35)",
+        text => int.TryParse(text, out var n) && n is >= 0 and <= 240 ? n : null, "a number from 0 to 240");
 
-    public static CommandOption IoReserveOption(CommandLineApplication app) =>
-        app.Valued("--io-reserve <MODE>", "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again");
+    public static ValueOption<IoReserveMode> IoReserve(CommandLineApplication app) => new(app, "--io-reserve <MODE>",
+        "off: add -global pcie-root-port.io-reserve=0 (<qemu:commandline>); per-port: <qemu:override> io-reserve=0 only on root ports whose devices need no I/O (libvirt >= 8.2); remove: take our injection out again",
+        IoReserveModeOf, "off, per-port or remove");
 }

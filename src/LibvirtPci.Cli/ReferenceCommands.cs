@@ -48,11 +48,7 @@ a bare binary:
         cmd.OnExecute(() =>
         {
             var which = shell.Values.FirstOrDefault();
-            if (which is not ("bash" or "zsh"))
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: completion takes bash or zsh, not '{which}'");
-                return ExitCode.InvalidInput;
-            }
+            if (which is not ("bash" or "zsh")) throw new UsageException($"completion takes bash or zsh, not '{which}'", "libvirt-pci completion");
             ctx.Out.Write(which == "bash" ? Reference.Bash(Commands.Tool(ctx)) : Reference.Zsh(Commands.Tool(ctx)));
             return ExitCode.Ok;
         });

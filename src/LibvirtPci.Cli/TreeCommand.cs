@@ -7,24 +7,22 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace LibvirtPci.Cli;
 
+internal enum TreeFormat { Text, Dot, Svg, Json }
+
 internal static class TreeCommand
 {
     public static void Define(CommandLineApplication cmd, CommandContext ctx)
     {
         var file = cmd.Files("FILE", "domain XML file, or - for stdin", many: false);
         var libvirt = OptionValues.LibvirtOption(cmd);
-        var format = cmd.Valued("--format <FORMAT>", "text (default), dot (Graphviz source), svg (needs Graphviz's dot), json");
+        var format = new ValueOption<TreeFormat>(cmd, "--format <FORMAT>", "text (default), dot (Graphviz source), svg (needs Graphviz's dot), json",
+            text => text switch { "text" => TreeFormat.Text, "dot" => TreeFormat.Dot, "svg" => TreeFormat.Svg, "json" => TreeFormat.Json, _ => null }, "text, dot, svg or json");
         var json = cmd.Flag("--json", "the same as --format json");
         cmd.OnExecute(() =>
         {
-            var chosen = json.HasValue() ? "json" : format.Value() ?? "text";
-            if (chosen is not ("text" or "dot" or "svg" or "json"))
-            {
-                ctx.Err.WriteLine($"libvirt-pci: error LP001: --format takes text, dot, svg or json, not '{chosen}'");
-                return ExitCode.InvalidInput;
-            }
+            var chosen = json.HasValue() ? TreeFormat.Json : format.Value ?? TreeFormat.Text;
             return OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
-                ? Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile, chosen) : ExitCode.InvalidInput;
+                ? Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile, chosen.ToString().ToLowerInvariant()) : ExitCode.InvalidInput;
         });
     }
 

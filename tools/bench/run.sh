@@ -30,6 +30,16 @@ hf() { hyperfine -N --style none --warmup "$warm" --runs "$runs" --export-json "
 echo "== one typical domain, whole process"
 hf "$out/one.json" -n native "$native --check $typical" -n "dotnet tool (linux-x64 package: NativeAOT)" "$tool --check $typical" -n "dotnet tool, JIT fallback (any package)" "$tooljit --check $typical" \
   -n "xmllint --noout" "xmllint --noout $typical" -n "xmlstarlet ed (no-op)" "xmlstarlet ed -d /domain/nothing $typical"
+echo "== start-up against earlier releases: interleaved rounds, medians of time and page faults"
+# The releases to compare with: the previous one (0.2.0) and wave 1's, each built once from its
+# own commit (tools/bench/previous.sh) and cached. The smoke run compares with xmllint only.
+startup=("xmllint --noout=xmllint --noout $typical" "this tree=$native --check $typical")
+if [ $smoke = 0 ]; then
+  for rel in "0.2.0=5b559d6" "wave 1=b05bb18"; do
+    startup+=("${rel%%=*} (${rel#*=})=$(bash tools/bench/previous.sh "${rel#*=}") --check $typical")
+  done
+fi
+python3 tools/bench/startup.py --markdown "$([ $smoke = 1 ] && echo 5 || echo 300)" "${startup[@]}" > "$out/startup.md"
 echo "== $corpus_n-domain batch --check"
 hf "$out/batch.json" -n "native --check DIR" "$native --check $out/corpus" -n "xmllint --noout FILES" "bash -c 'xmllint --noout $out/corpus/*.xml'"
 echo "== assign on large domains, whole process"
@@ -58,6 +68,7 @@ lines.append(f"| batch: xmllint --noout FILES | {b:.1f} ms | 1× | |")
 for cmd, r in large.items():
     n = cmd.split()[1]
     lines.append(f"| {cmd}, whole process | {ms(r):.1f} ms | peak RSS {int(rss[n]) / 1024:.0f} MB | ≤ 100 MB at 5,000 |")
+lines += ["", "Start-up (`tools/bench/startup.py`: each round runs every binary once, in random order; minor page faults from wait4):", "", *open(f"{out}/startup.md").read().strip().splitlines()]
 inproc = open(f"{out}/inprocess.txt").read().strip().splitlines()
 lines += ["", "In process (`dotnet run -c Release --project tools/bench/LibvirtPci.Bench -- quick`; goal: 5,000 devices < 0.5 s, time(5000)/time(500) ≤ 12):", "", "```", *inproc, "```"]
 text = "\n".join(lines)

@@ -211,4 +211,27 @@ public sealed class CommandLineTests
         Assert.Equal(0, stdout.Length);
         Assert.Equal("libvirt-pci: error LP001: 'migrat' is neither a command nor a file; did you mean 'migrate'? (see libvirt-pci --help)\n", stderr.ToString());
     }
+
+    /// <summary>
+    /// Every option value is read by the option that declares it: a value it cannot read is one
+    /// LP001 line naming what it takes and the command whose --help explains it, exit 2, nothing
+    /// on stdout, whichever command and option.
+    /// </summary>
+    [Theory]
+    [InlineData("--spare-ports=x vm.xml", "--spare-ports takes a number from 0 to 240, not 'x' (see libvirt-pci --help)")]
+    [InlineData("assign --io-reserve=maybe vm.xml", "--io-reserve takes off, per-port or remove, not 'maybe' (see libvirt-pci assign --help)")]
+    [InlineData("--ovmf-version=soon vm.xml", "--ovmf-version takes an edk2 release such as 2022.11, not 'soon' (see libvirt-pci --help)")]
+    [InlineData("lint --ovmf-version=soon vm.xml", "--ovmf-version takes an edk2 release such as 2022.11, not 'soon' (see libvirt-pci lint --help)")]
+    [InlineData("tree --format=png vm.xml", "--format takes text, dot, svg or json, not 'png' (see libvirt-pci tree --help)")]
+    [InlineData("convert --to=q35 --spare-ports=300 vm.xml", "--spare-ports takes a number from 0 to 240, not '300' (see libvirt-pci convert --help)")]
+    [InlineData("migrate --all --virsh-timeout=0", "--virsh-timeout takes seconds from 1 to 86400, not '0' (see libvirt-pci migrate --help)")]
+    [InlineData("migrate --io-reserve=on --all", "--io-reserve takes off, per-port or remove, not 'on' (see libvirt-pci migrate --help)")]
+    [InlineData("completion fish", "completion takes bash or zsh, not 'fish' (see libvirt-pci completion --help)")]
+    public void A_value_an_option_cannot_read_is_one_usage_line_naming_the_command(string args, string message)
+    {
+        var r = LibvirtPci.Tests.Support.Cli.Run(args.Split(' '));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Equal($"libvirt-pci: error LP001: {message}\n", r.Stderr);
+    }
 }

@@ -105,6 +105,6 @@ public sealed class ConvertCommandTests
         Assert.Equal(File.ReadAllText(vm), again.Stdout);
         var noTarget = Support.Cli.Run("convert", vm);
         Assert.Equal(2, noTarget.ExitCode);
-        Assert.Equal("libvirt-pci: error LP001: convert needs --to q35\n", noTarget.Stderr);
+        Assert.Equal("libvirt-pci: error LP001: convert needs --to q35 (see libvirt-pci convert --help)\n", noTarget.Stderr);
     }
 }
