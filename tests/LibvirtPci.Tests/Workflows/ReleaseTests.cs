@@ -93,7 +93,7 @@ public sealed class ReleaseTests
                 Assert.True(man.Code == 0, $"{suite}: {man.Out}{man.Err}");
                 Assert.Contains("libvirt-pci - libvirt-compatible, stable PCI addresses", Regex.Replace(man.Out, @"[ \t]+", " "));
                 Assert.Contains("EXIT STATUS", man.Out);
-                Assert.Equal("install uninstall", BashCompletion.Complete(line => In($"cd /tmp && {line}"), "/usr/share/bash-completion/completions/libvirt-pci", "libvirt-pci", "hook", ""));
+                Assert.Equal("guard install uninstall", BashCompletion.Complete(line => In($"cd /tmp && {line}"), "/usr/share/bash-completion/completions/libvirt-pci", "libvirt-pci", "hook", ""));
                 Assert.Contains("12.9", BashCompletion.Complete(line => In($"cd /tmp && {line}"), "/usr/share/bash-completion/completions/libvirt-pci", "libvirt-pci", "--libvirt-version", "1"));
             }
             finally
