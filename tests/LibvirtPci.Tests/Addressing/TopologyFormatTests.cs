@@ -44,10 +44,6 @@ public sealed class TopologyFormatTests
         Assert.Contains(root.GetProperty("buses").EnumerateArray(), b => b.TryGetProperty("emptyHotplugPort", out var e) && e.GetBoolean());
         Assert.Equal(14, doc.RootElement.GetProperty("io").GetProperty("windowsAvailable").GetInt32());
     }
-
-    [Fact]
-    public void Unknown_format_is_a_usage_error() =>
-        Assert.Equal("libvirt-pci: error LP001: --format takes text, dot, svg or json, not 'png'\n", Support.Cli.Run("tree", "--format", "png", "-").Stderr);
 }
 
 /// <summary>Graphviz draws the DOT of every corpus output (7.0, 9.0, 11.3), in parallel.</summary>
