@@ -32,7 +32,7 @@ if [ -x tools/bench/run.sh ]; then
 fi
 
 if [ -s out/harness.txt ]; then
-  echo "== the differential harness, one line per daemon"
+  echo "== measured against real parts: the differential harness (a line per daemon), the booted guests"
   cat out/harness.txt
 fi
 

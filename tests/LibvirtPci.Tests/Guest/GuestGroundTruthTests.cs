@@ -144,7 +144,9 @@ public sealed class GuestGroundTruthTests(ITestOutputHelper output)
             renames += changed;
             rows.Add($"| {group.Key} | {group.Count()} | {changed} |");
         }
-        output.WriteLine($"{firmware}: {pairs.Count} pairs, {documents.Count} documents booted: {devices} device locations, {nics} NIC names, {renames} renames the guests showed; {failures.Count} differ");
+        var score = $"guest {firmware}: {pairs.Count} pairs, {documents.Count} documents booted: {devices} device locations, {nics} NIC names, {renames} renames the guests showed; {failures.Count} differ";
+        output.WriteLine(score);
+        Scoreboard.Add(score);
         output.WriteLine("| scenario | pairs | NICs renamed in the guest |\n|---|---|---|\n" + string.Join("\n", rows));
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
@@ -199,7 +201,9 @@ public sealed class GuestGroundTruthTests(ITestOutputHelper output)
                 }
             }
         }
-        output.WriteLine($"{checkedNames} NIC names checked in tree, tree --json, the picture, diff and convert's view; {failures.Count} differ from the guest");
+        var views = $"guest views: {checkedNames} NIC names checked in tree, tree --json, the picture, diff and convert's view; {failures.Count} differ from the guest";
+        output.WriteLine(views);
+        Scoreboard.Add(views);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 

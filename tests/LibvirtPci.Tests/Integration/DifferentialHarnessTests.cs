@@ -55,10 +55,7 @@ public sealed class DifferentialHarnessTests(ITestOutputHelper output)
         var line = $"libvirt {libvirt} ({daemon.Name}): {seeds.Count} domains ({score.Refused} refused by libvirt, {score.RefusedByBoth} of them by the tool too): " +
                    $"addresses {score.Addresses}, stored fixed {score.StoredFixed}, own output fixed {score.OwnFixed}, accepted {score.Accepted}, converted {score.Converted}, guest kept {score.GuestKept}";
         output.WriteLine(line);
-        Console.WriteLine(line);
-        // tools/test.sh prints these lines at the end of every run
-        Directory.CreateDirectory(Path.Combine(Paths.RepoRoot, "out"));
-        File.AppendAllText(Path.Combine(Paths.RepoRoot, "out", "harness.txt"), $"{line} [{DateTime.UtcNow:yyyy-MM-dd}, seeds 1-{Domains / 2} and {seeds[Domains / 2]}-{seeds[^1]}]\n");
+        Scoreboard.Add($"{line}; seeds 1-{Domains / 2} and {seeds[Domains / 2]}-{seeds[^1]}");
         Console.WriteLine($"  seeds {seeds[0]}–{seeds[Domains / 2 - 1]} and {seeds[Domains / 2]}–{seeds[^1]} (LIBVIRT_PCI_HARNESS_SEED={seeds[Domains / 2]} repeats this run)");
         Assert.True(failures.IsEmpty, $"{failures.Count} failures:\n" + string.Join("\n", failures.Take(5)));
         Assert.True(score.Refused.Total < seeds.Count / 10, $"libvirt refused {score.Refused.Total} of {seeds.Count}: the generator should make what libvirt accepts");
