@@ -109,24 +109,15 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
 
     private sealed record FileSettings(CommandLineChoices Cli, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> Projects, string? LedgerPath, bool InPlace, bool Check, bool Diff, bool Json, bool ToStdout, bool Explain, bool SkipNonDomain, string? StdinName, bool Force);
 
-    private static FileResult ProcessFile(CommandContext ctx, string path, bool found, FileSettings s)
-    {
-        var err = new List<string>();
-        string name = path;
-        try
+    private static FileResult ProcessFile(CommandContext ctx, string path, bool found, FileSettings s) =>
+        FileBatch.Domain(ctx, path, found, s.Json, (input, name, domain, err) =>
         {
-            var input = ctx.Read(path);
-            name = path == "-" && s.StdinName is { Length: > 0 } n ? n : input.Name;
-            var source = SourceText.FromBytes(name, input.Bytes);
-            var doc = XmlSpanParser.Parse(source);
-            if ((found || s.SkipNonDomain) && !DomainDefinition.IsDomainRoot(doc))
-                return FileResult.Skipped(name, s.ToStdout ? input.Bytes : null, s.Json);
             // Flags first, then the repository's .libvirt-pci.json (walking up from the file), then defaults.
             var project = ProjectSettings.ForInput(path, s.Projects, s.StdinName);
             var (libvirt, from) = ResolveLibvirt(s, project, name, err);
             var sidecar = s.LedgerPath is null ? null : LedgerFile.Read(s.LedgerPath);
             var options = OptionsFor(s.Cli, project, libvirt, sidecar);
-            var plan = Rewriter.Assign(DomainDefinition.FromDocument(doc), options);
+            var plan = Rewriter.Assign(domain, options);
             int exit = ExitCode.Ok;
             if (s.Explain) err.AddRange([$"{name}: libvirt {libvirt}'s choices (from {from})", .. Explain(name, plan)]);
             else
@@ -153,15 +144,10 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
             if (sidecar is not null && write && plan.Ledger is not null && !s.Check && !s.Diff)
                 LedgerFile.Write(s.LedgerPath!, sidecar, plan.Ledger);
             return new FileResult(FileStatus.Checked, plan.Changed, exit,
-                s.Diff && plan.Changed ? UnifiedDiff(name, source.Text, plan.Text) : null, err,
+                s.Diff && plan.Changed ? UnifiedDiff(name, domain.Document.Source.Text, plan.Text) : null, err,
                 s.ToStdout && write ? plan.Bytes : null, s.Json ? r => r.File(name, plan.Changed, plan.Findings, plan.Devices, (libvirt.ToString(), from),
                     plan.Changed ? DiffCommand.Compare(name, input.Bytes, plan.Bytes) : null) : null);
-        }
-        catch (Exception e) when (Faults.IsReportable(e))
-        {
-            return FileResult.Fault(path, name, e, err, s.Json);
-        }
-    }
+        }, s.StdinName, s.SkipNonDomain, passSkipped: s.ToStdout);
 
     /// <summary>The libvirt whose choices to reproduce for this file; never a silent guess (LP003 when it is newer than any profile).</summary>
     private static LibvirtChoice ResolveLibvirt(FileSettings s, ProjectSettings? project, string name, List<string> err)

@@ -61,17 +61,9 @@ sound models and renames disks.
     private sealed record Settings(LibvirtProfile? Libvirt, int? SparePorts, IoReserveMode IoReserve, bool AcpiIndex, bool InPlace, bool Check, bool Diff, bool Json, bool Force, bool ToStdout);
 
     /// <summary>One file: converted, its view (or JSON entry, or diff), written where asked; a fault is that file's message.</summary>
-    private static FileResult ConvertOne(CommandContext ctx, string path, bool found, Settings s, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects)
-    {
-        var said = new List<string>();
-        string name = path;
-        try
+    private static FileResult ConvertOne(CommandContext ctx, string path, bool found, Settings s, System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects) =>
+        FileBatch.Domain(ctx, path, found, s.Json, (input, name, pc, said) =>
         {
-            var input = ctx.Read(path);
-            name = input.Name;
-            var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-            if (found && !DomainDefinition.IsDomainRoot(doc)) return FileResult.Skipped(name, null, s.Json);
-            var pc = DomainDefinition.FromDocument(doc);
             var project = ProjectSettings.ForInput(path, projects);
             var choice = LibvirtChoice.Resolve(s.Libvirt, project);
             var plan = Q35Conversion.Convert(pc, new RewriteOptions { Libvirt = choice.Profile, SparePorts = s.SparePorts, IoReserve = s.IoReserve, AcpiIndex = s.AcpiIndex, Firmware = FirmwareChoice.Resolve(null, project) });
@@ -93,12 +85,7 @@ sound models and renames disks.
             if (s.InPlace && input.Path is not null && plan.Plan.Changed) FileIO.WriteAtomic(input.Path, input.Bytes, plan.Bytes);
             return new FileResult(FileStatus.Checked, plan.Plan.Changed, s.Check && plan.Plan.Changed ? ExitCode.ChangesNeeded : ExitCode.Ok,
                 stdout, said, s.ToStdout ? plan.Bytes : null, json);
-        }
-        catch (Exception fault) when (Faults.IsReportable(fault))
-        {
-            return FileResult.Fault(path, name, fault, said, s.Json);
-        }
-    }
+        });
 
     /// <summary>The before/after table: per device its pc and q35 place and model, and what the guest will notice.</summary>
     internal static string View(string name, Q35ConversionPlan plan, LibvirtChoice libvirt)

@@ -1,3 +1,6 @@
+using LibvirtPci.Domain;
+using LibvirtPci.Xml;
+
 namespace LibvirtPci.Cli;
 
 internal enum FileStatus { Checked, Skipped, Failed }
@@ -47,6 +50,33 @@ internal static class FileBatch
         else if (inputs.Count == 1)
             results[0] = processOne(inputs[0].Path, inputs[0].Found);
         return Report(ctx, results, json, changed, summary: inputs.Count > 1 || inputs.Any(i => i.Found));
+    }
+
+    /// <summary>
+    /// One domain file of a batch: read (stdin under <paramref name="stdinName"/> when given),
+    /// parsed once, skipped when a file found in a directory (or any, with
+    /// <paramref name="skipNamed"/>) is not domain XML — passed through to stdout with
+    /// <paramref name="passSkipped"/>, as a filter does — and any fault that file's message.
+    /// <paramref name="body"/> gets the input, its name, the domain and the list of what it says.
+    /// </summary>
+    public static FileResult Domain(CommandContext ctx, string path, bool found, bool json, Func<InputFile, string, DomainDefinition, List<string>, FileResult> body,
+        string? stdinName = null, bool skipNamed = false, bool passSkipped = false)
+    {
+        var said = new List<string>();
+        string name = path;
+        try
+        {
+            var input = ctx.Read(path);
+            name = path == "-" && stdinName is { Length: > 0 } given ? given : input.Name;
+            var doc = XmlSpanParser.Parse(SourceText.FromBytes(name, input.Bytes));
+            if ((found || skipNamed) && !DomainDefinition.IsDomainRoot(doc))
+                return FileResult.Skipped(name, passSkipped ? input.Bytes : null, json);
+            return body(input, name, DomainDefinition.FromDocument(doc), said);
+        }
+        catch (Exception fault) when (Faults.IsReportable(fault))
+        {
+            return FileResult.Fault(path, name, fault, said, json);
+        }
     }
 
     private static int Report(CommandContext ctx, FileResult[] results, bool json, string changed, bool summary)

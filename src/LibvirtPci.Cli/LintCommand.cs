@@ -32,17 +32,9 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
     }
 
     private static FileResult LintOne(CommandContext ctx, string path, bool found, bool json, LibvirtProfile? flag, string? ovmf,
-        System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects)
-    {
-        var said = new List<string>();
-        string name = path;
-        try
+        System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?> projects) =>
+        FileBatch.Domain(ctx, path, found, json, (_, name, domain, said) =>
         {
-            var input = ctx.Read(path);
-            name = input.Name;
-            var doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
-            if (found && !DomainDefinition.IsDomainRoot(doc)) return FileResult.Skipped(name, null, json);
-            var domain = DomainDefinition.FromDocument(doc);
             var project = ProjectSettings.ForInput(path, projects);
             var libvirt = LibvirtChoice.Resolve(flag, project);
             var findings = Rewriter.Lint(domain, new RewriteOptions { Libvirt = libvirt.Profile, Firmware = FirmwareChoice.Resolve(ovmf, project) });
@@ -54,10 +46,5 @@ PCI buses, repeated chassis/port numbers, duplicate controller indexes.
             bool errors = findings.Any(f => f.Severity == Severity.Error);
             return new FileResult(FileStatus.Checked, errors, errors ? ExitCode.ChangesNeeded : ExitCode.Ok, null, said, null,
                 json ? r => r.File(name, changed: null, findings, devices: null, (libvirt.Profile.ToString(), libvirt.From)) : null);
-        }
-        catch (Exception fault) when (Faults.IsReportable(fault))
-        {
-            return FileResult.Fault(path, name, fault, said, json);
-        }
-    }
+        });
 }
