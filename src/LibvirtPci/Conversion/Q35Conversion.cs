@@ -50,9 +50,9 @@ public static class Q35Conversion
         var edits = StageEdits(pc);
         var staged = DomainDefinition.Parse(SourceText.FromString(pc.Name, edits.Text));
         var plan = Rewriter.Assign(staged, options with { Stable = true, SidecarLedger = null });
-        var after = DomainDefinition.Parse(SourceText.FromString(pc.Name, plan.Text));
+        var after = plan.Result;
         // "before" is where libvirt puts each device on pc (a file often has no addresses yet)
-        var before = DomainDefinition.Parse(SourceText.FromString(pc.Name, Rewriter.Assign(pc, options with { Stable = false, SidecarLedger = null, IoReserve = IoReserveMode.Keep, SparePorts = null }).Text));
+        var before = Rewriter.Assign(pc, options with { Stable = false, SidecarLedger = null, IoReserve = IoReserveMode.Keep, SparePorts = null }).Result;
         // The plan is against the pc file: its bytes, encoding and "changed" are the user's file's.
         var whole = new RewritePlan { Source = pc.Document.Source, Text = plan.Text, Devices = plan.Devices, Findings = plan.Findings, Ledger = plan.Ledger };
         return new Q35ConversionPlan(whole, edits.MachineBefore, edits.MachineAfter, ChangesBetween(before, after, edits.Notes), edits.Dropped)
@@ -74,7 +74,7 @@ public static class Q35Conversion
         return new Q35ConversionPlan(same, machine, machine, [], [])
         {
             Before = q35,
-            After = same.Changed ? DomainDefinition.Parse(SourceText.FromString(q35.Name, same.Text)) : q35,
+            After = same.Changed ? same.Result : q35,
         };
     }
 

@@ -22,6 +22,15 @@ public sealed class RewritePlan
     public AddressLedger? Ledger { get; init; }
     public bool Changed => !ReferenceEquals(Text, Source.Text) && Text != Source.Text;
     public byte[] Bytes => Changed ? Source.Encode(Text) : Source.Bytes;
+
+    private DomainDefinition? _result;
+
+    /// <summary>The rewritten domain, parsed: the one the last pass already parsed (q35's limits), else parsed on first use.</summary>
+    public DomainDefinition Result
+    {
+        get => _result ??= DomainDefinition.Parse(Changed ? SourceText.FromString(Source.Name, Text) : Source);
+        init => _result = value;
+    }
 }
 
 /// <summary>What a rewrite may do; a record, so a variant is a copy made with <c>with</c> (no field forgotten).</summary>
@@ -98,9 +107,10 @@ public static class Rewriter
         var outcomes = WriteAddresses(editor, domain, result);
         var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
         // (q35 only: the I/O budget is a q35 problem, so a pc rewrite is not parsed again)
-        if (domain.Family == MachineFamily.Q35 || options.IoReserve != IoReserveMode.Keep)
-            (text, findings) = AfterAddressing(domain, text, options, findings);
-        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
+        if (domain.Family != MachineFamily.Q35 && options.IoReserve == IoReserveMode.Keep)
+            return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
+        (text, findings, var addressed) = AfterAddressing(domain, text, options, findings);
+        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger, Result = addressed };
     }
 
     /// <summary>libvirt's allocation, through the ledger when the domain has one (or one is asked for), with ACPI indexes; the ledger's element is written.</summary>
@@ -166,7 +176,7 @@ public static class Rewriter
     }
 
     /// <summary>On the addressed text: the io-reserve passthrough, then the firmware's limits (spare ports never being what breaks the boot).</summary>
-    private static (string Text, IReadOnlyList<Finding> Findings) AfterAddressing(DomainDefinition domain, string text, RewriteOptions options, IReadOnlyList<Finding> findings)
+    private static (string Text, IReadOnlyList<Finding> Findings, DomainDefinition Addressed) AfterAddressing(DomainDefinition domain, string text, RewriteOptions options, IReadOnlyList<Finding> findings)
     {
         var addressed = ReferenceEquals(text, domain.Document.Source.Text) ? domain : DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
         if (options.IoReserve != IoReserveMode.Keep)
@@ -179,7 +189,7 @@ public static class Rewriter
                 addressed = DomainDefinition.Parse(SourceText.FromString(domain.Name, text));
             }
         }
-        if (IoSpaceBudget.Analyze(addressed, options.Firmware) is not { } io) return (text, findings);
+        if (IoSpaceBudget.Analyze(addressed, options.Firmware) is not { } io) return (text, findings, addressed);
         if (io.BootFails && options.SparePorts is > 0)
         {
             var without = Assign(domain, options with { SparePorts = null });
@@ -187,7 +197,7 @@ public static class Rewriter
             if (!without.Findings.Any(StopsTheBoot))
                 throw new InputException(domain.Name, "LP226", $"--spare-ports {options.SparePorts} would break the boot: {io.Findings.First(StopsTheBoot).Message}; ask for fewer spare ports");
         }
-        return (text, [.. findings, .. io.Findings]);
+        return (text, [.. findings, .. io.Findings], addressed);
     }
 
     private static DeviceOutcome Outcome(DomainDefinition domain, PlannedDevice d, bool added) => new(
