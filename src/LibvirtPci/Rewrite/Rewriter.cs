@@ -8,51 +8,6 @@ using LibvirtPci.Xml;
 
 namespace LibvirtPci.Rewrite;
 
-/// <summary>One device's outcome, for --json and --explain.</summary>
-public sealed record DeviceOutcome(string Key, string Kind, string? Address, bool Multifunction, string Origin, bool Added, string Reason, int Line);
-
-/// <summary>The result of a rewrite: the new text (identical to the input when nothing changed) and what was decided.</summary>
-public sealed class RewritePlan
-{
-    public required SourceText Source { get; init; }
-    public required string Text { get; init; }
-    public required IReadOnlyList<DeviceOutcome> Devices { get; init; }
-    public IReadOnlyList<Finding> Findings { get; init; } = Array.Empty<Finding>();
-    /// <summary>The updated stability ledger, when one is in use.</summary>
-    public AddressLedger? Ledger { get; init; }
-    public bool Changed => !ReferenceEquals(Text, Source.Text) && Text != Source.Text;
-    public byte[] Bytes => Changed ? Source.Encode(Text) : Source.Bytes;
-
-    private DomainDefinition? _result;
-
-    /// <summary>The rewritten domain, parsed: the one the last pass already parsed (q35's limits), else parsed on first use.</summary>
-    public DomainDefinition Result
-    {
-        get => _result ??= DomainDefinition.Parse(Changed ? SourceText.FromString(Source.Name, Text) : Source);
-        init => _result = value;
-    }
-}
-
-/// <summary>What a rewrite may do; a record, so a variant is a copy made with <c>with</c> (no field forgotten).</summary>
-public sealed record RewriteOptions
-{
-    public QemuCapabilities Caps { get; init; } = QemuCapabilities.Latest;
-    /// <summary>Start a ledger in &lt;metadata&gt; when the domain has none (a domain that has one always uses it).</summary>
-    public bool Stable { get; init; }
-    /// <summary>A ledger kept outside the domain (--ledger PATH); the domain's metadata is then left alone.</summary>
-    public AddressLedger? SidecarLedger { get; init; }
-    /// <summary>Keep this many empty hotplug root ports (q35).</summary>
-    public int? SparePorts { get; init; }
-    /// <summary>Inject or remove the io-reserve passthrough.</summary>
-    public IoReserveMode IoReserve { get; init; } = IoReserveMode.Keep;
-    /// <summary>The libvirt whose choices to reproduce: no default here — the caller resolves it once (the CLI: flag, .libvirt-pci.json, daemon, installed, newest).</summary>
-    public required LibvirtProfile Libvirt { get; init; }
-    /// <summary>Give every NIC an ACPI index, kept in the ledger (implies <see cref="Stable"/>).</summary>
-    public bool AcpiIndex { get; init; }
-    /// <summary>The host's firmware builds, as far as known: a limit that fails on one OVMF release and not on others is an error only when the host's release is known to fail.</summary>
-    public FirmwareReleases Firmware { get; init; } = FirmwareReleases.Unknown;
-}
-
 /// <summary>
 /// parse → model → allocate → edits. Writes only what libvirt would add: &lt;address&gt;
 /// elements inside devices, multifunction='on', controller &lt;model name&gt;/&lt;target&gt;
