@@ -85,7 +85,7 @@ boot): nothing written unless --force. Messages: FILE:LINE:COL: error LPnnn: tex
         return FileBatch.Run(ctx, inputs, (path, found) => ProcessFile(ctx, path, found, settings), settings.Json, settings.InPlace ? "changed" : "to change");
     }
 
-    /// <summary>The command line's choices, checked against each other; null (after an LP001/LP002 line) when they cannot work.</summary>
+    /// <summary>The command line's choices, checked against each other: a usage error (LP001) when they cannot work together; null after an LP002 line for --libvirt-version.</summary>
     private static FileSettings? Settings(CommandContext ctx, AssignOptions o, List<(string Path, bool Found)> inputs)
     {
         if (!OptionValues.TryParseLibvirt(ctx, o.LibvirtVersion, out var libvirt)) return null;

@@ -22,11 +22,11 @@ internal static class TreeCommand
         {
             var chosen = json.HasValue() ? TreeFormat.Json : format.Value ?? TreeFormat.Text;
             return OptionValues.TryParseLibvirt(ctx, libvirt, out var profile)
-                ? Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile, chosen.ToString().ToLowerInvariant()) : ExitCode.InvalidInput;
+                ? Execute(ctx, file.Values.Count == 0 ? "-" : file.Values[0], profile, chosen) : ExitCode.InvalidInput;
         });
     }
 
-    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag, string format = "text")
+    public static int Execute(CommandContext ctx, string path, LibvirtProfile? flag, TreeFormat format = TreeFormat.Text)
     {
         try
         {
@@ -40,13 +40,13 @@ internal static class TreeCommand
             var io = global::LibvirtPci.Limits.IoSpaceBudget.Analyze(domain, FirmwareChoice.Resolve(null, project));
             switch (format)
             {
-                case "json":
+                case TreeFormat.Json:
                     ctx.Out.Write(TopologyFormats.ToJson(input.Name, domain, topology, io, (libvirt.Profile.ToString(), libvirt.From)));
                     break;
-                case "dot":
+                case TreeFormat.Dot:
                     ctx.Out.Write(TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
                     break;
-                case "svg":
+                case TreeFormat.Svg:
                     return Svg(ctx, TopologyFormats.ToDot(Path.GetFileName(input.Name), domain, topology, io));
                 default:
                     ctx.Out.Write(topology.Render());

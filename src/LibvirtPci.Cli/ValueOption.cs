@@ -12,8 +12,6 @@ internal sealed class ValueOption<T>(CommandLineApplication command, string temp
 {
     private readonly CommandOption _option = command.Valued(template, help);
 
-    public bool Given => _option.HasValue();
-
     /// <summary>The value, or null when the option is not given.</summary>
     public T? Value => _option.Value() is not { } text ? null
         : read(text) ?? throw new UsageException($"--{_option.LongName} takes {expected}, not '{text}'", CommandLine.PathOf(command));

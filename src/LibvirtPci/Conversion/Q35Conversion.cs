@@ -74,7 +74,7 @@ public static class Q35Conversion
         return new Q35ConversionPlan(same, machine, machine, [], [])
         {
             Before = q35,
-            After = same.Changed ? same.Result : q35,
+            After = same.Result,
         };
     }
 

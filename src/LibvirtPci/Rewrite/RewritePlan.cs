@@ -21,10 +21,9 @@ public sealed class RewritePlan
 
     private DomainDefinition? _result;
 
-    /// <summary>The rewritten domain, parsed: the one the last pass already parsed (q35's limits), else parsed on first use.</summary>
-    public DomainDefinition Result
-    {
-        get => _result ??= DomainDefinition.Parse(Changed ? SourceText.FromString(Source.Name, Text) : Source);
-        init => _result = value;
-    }
+    /// <summary>The rewritten domain, parsed: the input itself when nothing changed, the one the last pass already parsed (q35's limits), else parsed on first use.</summary>
+    public DomainDefinition Result => _result ??= DomainDefinition.Parse(Changed ? SourceText.FromString(Source.Name, Text) : Source);
+
+    /// <summary>The rewrite's own parse of <see cref="Text"/>, when it has one (null: <see cref="Result"/> parses on first use).</summary>
+    internal DomainDefinition? Parsed { init => _result = value; }
 }

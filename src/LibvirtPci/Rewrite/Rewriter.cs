@@ -63,9 +63,9 @@ public static class Rewriter
         var text = editor.HasEdits ? editor.Apply() : domain.Document.Source.Text;
         // (q35 only: the I/O budget is a q35 problem, so a pc rewrite is not parsed again)
         if (domain.Family != MachineFamily.Q35 && options.IoReserve == IoReserveMode.Keep)
-            return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger };
+            return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger, Parsed = editor.HasEdits ? null : domain };
         (text, findings, var addressed) = AfterAddressing(domain, text, options, findings);
-        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger, Result = addressed };
+        return new RewritePlan { Source = domain.Document.Source, Text = text, Devices = outcomes, Findings = findings, Ledger = newLedger, Parsed = addressed };
     }
 
     /// <summary>libvirt's allocation, through the ledger when the domain has one (or one is asked for), with ACPI indexes; the ledger's element is written.</summary>
