@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using McMaster.Extensions.CommandLineUtils;
 using McMaster.Extensions.CommandLineUtils.HelpText;
 
@@ -167,12 +166,28 @@ public static class CommandLine
         return null;
     }
 
-    /// <summary>McMaster 2.3.0's parse error messages (a class of their own, so the regexes are built only when a parse fails, not at every start).</summary>
-    private static class McMasterMessages
+    /// <summary>
+    /// The quoted values of one of McMaster 2.3.0's parse error messages, or null when
+    /// <paramref name="message"/> is not of that form: <paramref name="parts"/> are the text around
+    /// them ("Missing value for option '", "'" → the option's name). A quoted value holds no quote,
+    /// as in McMaster's messages. (No Regex: it would link System.Text.RegularExpressions into the
+    /// binary, 51 more static bases at every start, for a message that is printed once.)
+    /// </summary>
+    internal static string[]? McMasterMessage(string message, params string[] parts)
     {
-        public static readonly Regex MissingValue = new("^Missing value for option '(?<name>[^']*)'");
-        public static readonly Regex UnexpectedValue = new("^Unexpected value '(?<value>[^']*)' for option '(?<name>[^']*)'");
-        public static readonly Regex Unrecognized = new("^Unrecognized (?<what>option|command or argument) '(?<arg>[^']*)'");
+        var values = new string[parts.Length - 1];
+        int at = 0;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (string.CompareOrdinal(message, at, parts[i], 0, parts[i].Length) != 0) return null;
+            at += parts[i].Length;
+            if (i == values.Length) break;
+            int end = message.IndexOf('\'', at);
+            if (end < 0) return null;
+            values[i] = message[at..end];
+            at = end;
+        }
+        return values;
     }
 
     /// <summary>McMaster's parse errors, in the wording of this tool's usage errors (pinned to 2.3.0 by CommandLineTests).</summary>
@@ -180,18 +195,18 @@ public static class CommandLine
     {
         var command = PathOf(e.Command);
         var message = e.Message.Split('\n')[0].TrimEnd();
-        if (McMasterMessages.MissingValue.Match(message) is { Success: true } missing && FindOption(e.Command, missing.Groups["name"].Value) is { } needy)
+        if (McMasterMessage(message, "Missing value for option '", "'") is [var needed] && FindOption(e.Command, needed) is { } needy)
             return new UsageException($"option '{Spell(needy)}' needs a value <{needy.ValueName}>", command);
-        if (McMasterMessages.UnexpectedValue.Match(message) is { Success: true } unexpected && FindOption(e.Command, unexpected.Groups["name"].Value) is { } option)
+        if (McMasterMessage(message, "Unexpected value '", "' for option '", "'") is [var value, var name] && FindOption(e.Command, name) is { } option)
             return new UsageException(option.OptionType == CommandOptionType.NoValue
                 ? $"option '{Spell(option)}' takes no value"
-                : $"option '{Spell(option)}' is given twice ('{unexpected.Groups["value"].Value}')", command);
-        if (McMasterMessages.Unrecognized.Match(message) is { Success: true } unknown)
+                : $"option '{Spell(option)}' is given twice ('{value}')", command);
+        var unknownOption = McMasterMessage(message, "Unrecognized option '", "'");
+        if ((unknownOption ?? McMasterMessage(message, "Unrecognized command or argument '", "'")) is [var arg])
         {
-            var arg = unknown.Groups["arg"].Value;
             var near = e is UnrecognizedCommandParsingException { NearestMatches: var matches } ? matches.FirstOrDefault() : null;
             var hint = near is null ? "" : $"; did you mean '{(arg.StartsWith('-') && !near.StartsWith('-') ? "--" + near : near)}'?";
-            if (unknown.Groups["what"].Value == "option") return new UsageException($"{command} has no option '{arg}'{hint}", command);
+            if (unknownOption is not null) return new UsageException($"{command} has no option '{arg}'{hint}", command);
             if (e.Command.Arguments is [{ MultipleValues: false } single, ..] && single.Values.Count > 0)
                 return new UsageException($"{command} takes one {single.Name}", command);
             return new UsageException($"{command} takes no argument '{arg}'{hint}", command);

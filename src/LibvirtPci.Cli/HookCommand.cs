@@ -140,7 +140,8 @@ internal static class HookCommand
     }
 
     internal static bool HasAcceptTrailer(string message) =>
-        message.Split('\n').Any(line => System.Text.RegularExpressions.Regex.IsMatch(line.TrimEnd('\r'), @"^Guest-Visible:\s*accepted\s*$", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
+        message.Split('\n').Any(line => line.StartsWith("Guest-Visible:", StringComparison.OrdinalIgnoreCase)
+            && line["Guest-Visible:".Length..].Trim().Equals("accepted", StringComparison.OrdinalIgnoreCase));
 
     private static byte[]? Show(string objectName)
     {

@@ -1,6 +1,4 @@
 using System.Text;
-using System.Xml;
-using System.Xml.Linq;
 using LibvirtPci.Stability;
 using LibvirtPci.Xml;
 
@@ -8,7 +6,8 @@ namespace LibvirtPci.Cli;
 
 /// <summary>
 /// A sidecar ledger file (--ledger PATH): the same element as in &lt;metadata&gt;, as a document of
-/// its own. Its bytes are ours, so it is read and written with System.Xml.Linq; it is rewritten
+/// its own, read with the same parser as a domain (<see cref="XmlSpanParser"/>: no DTD, positions in
+/// messages) and written in one fixed style (<see cref="AddressLedger.ToFileText"/>); it is rewritten
 /// only when its content changes.
 /// </summary>
 public sealed record LedgerFile(AddressLedger Ledger, byte[]? Bytes)
@@ -17,29 +16,29 @@ public sealed record LedgerFile(AddressLedger Ledger, byte[]? Bytes)
     {
         if (!File.Exists(path)) return new LedgerFile(new AddressLedger(), null);
         var input = FileIO.Read(path);
-        XDocument doc;
+        XmlSpanDocument doc;
         try
         {
-            doc = XmlDocuments.Parse(SourceText.FromBytes(input.Name, input.Bytes).Text);
+            doc = XmlSpanParser.Parse(SourceText.FromBytes(input.Name, input.Bytes));
         }
-        catch (XmlException e)
+        catch (InputException e)
         {
-            throw new InputException(path, "LP402", "not an address ledger: " + e.Message, e.LineNumber, e.LinePosition);
+            throw new InputException(path, "LP402", "not an address ledger: " + e.Message, e.Line, e.Column);
         }
-        var root = doc.Root!;
-        if (root.Name != XName.Get("ledger", AddressLedger.Namespace))
+        var root = doc.Root;
+        if (root.LocalName != "ledger" || root.NamespaceUri != AddressLedger.Namespace)
         {
-            var info = (IXmlLineInfo)root;
-            throw new InputException(path, "LP402", $"not an address ledger: the root must be <ledger> in {AddressLedger.Namespace}", info.LineNumber, info.LinePosition);
+            var (line, column) = doc.Position(root);
+            throw new InputException(path, "LP402", $"not an address ledger: the root must be <ledger> in {AddressLedger.Namespace}", line, column);
         }
-        return new LedgerFile(AddressLedger.Read(root, path), input.Bytes);
+        return new LedgerFile(AddressLedger.Read(doc, root), input.Bytes);
     }
 
     /// <summary>Writes the ledger when its content changed (atomically, like -i).</summary>
     public static void Write(string path, LedgerFile before, AddressLedger ledger)
     {
         if (before.Bytes is not null && ledger.SameAs(before.Ledger) && !before.Ledger.Upgraded) return;
-        var bytes = new UTF8Encoding(false).GetBytes(XmlDocuments.Format(ledger.ToDocument()));
+        var bytes = new UTF8Encoding(false).GetBytes(ledger.ToFileText());
         if (before.Bytes is null)
         {
             try

@@ -1,6 +1,4 @@
 using System.Text;
-using System.Xml;
-using System.Xml.Linq;
 using LibvirtPci.Addressing;
 using LibvirtPci.Conversion;
 using LibvirtPci.Domain;
@@ -239,23 +237,23 @@ running: the new XML applies at their next cold boot. LIBVIRT_DEFAULT_URI is hon
 
     /// <summary>
     /// libvirt must have stored exactly our addresses, and the ledger. What virsh prints is compared
-    /// by meaning (System.Xml.Linq): libvirt re-quotes and re-indents, which is no difference.
+    /// by meaning (<see cref="PciFacts"/>): libvirt re-quotes and re-indents, which is no difference.
     /// </summary>
     private static string? Verify(RewritePlan plan, byte[] stored, string name)
     {
-        XDocument theirs;
+        XmlSpanDocument theirs;
         try
         {
-            theirs = XmlDocuments.Parse(Encoding.UTF8.GetString(stored));
+            theirs = XmlSpanParser.Parse(SourceText.FromBytes($"{name}.stored.xml", stored));
         }
-        catch (XmlException e)
+        catch (InputException e)
         {
             return $"virsh dumpxml printed no XML: {e.Message}";
         }
         var diff = PciFacts.Diff(PciFacts.Of(plan.Text), PciFacts.Of(theirs));
         if (diff.Count > 0) return "libvirt stored different PCI addresses: " + string.Join("; ", diff.Take(3));
-        var ledger = theirs.Root?.Element("metadata")?.Element(XName.Get("ledger", AddressLedger.Namespace));
-        if (ledger is null || !AddressLedger.Read(ledger, $"{name}.stored.xml").SameAs(plan.Ledger))
+        var ledger = AddressLedger.FindInMetadata(theirs.Root);
+        if (ledger is null || !AddressLedger.Read(theirs, ledger).SameAs(plan.Ledger))
             return "libvirt did not keep the address ledger in <metadata>";
         return null;
     }

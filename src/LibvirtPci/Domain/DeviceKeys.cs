@@ -47,11 +47,10 @@ public readonly record struct ControllerKey(string Type, string Index, string? U
 /// Identity keys (docs/architecture.md): what makes "the same device" across edits and reordering.
 /// interface → MAC; disk → target dev; hostdev → source address; controller → type+index;
 /// a user alias (ua-*) wins over everything; singletons → element + model + ordinal.
-/// One rule for the span tree (<see cref="SpanElement"/>) and System.Xml.Linq (<see cref="LinqElement"/>).
 /// </summary>
 public static class DeviceKeys
 {
-    public static string KeyOf<T>(T el, int ordinal) where T : struct, IElementView<T>
+    public static string KeyOf(XmlElementSpan el, int ordinal)
     {
         // A controller is its type and index (the bus number devices refer to); an alias we or the
         // user give it later must not turn it into another device.
@@ -91,20 +90,20 @@ public static class DeviceKeys
         return parts[0] == "controller" && parts.Length > 1 ? parts[0] + "/" + parts[1] : parts[0];
     }
 
-    private static string? ChildAttr<T>(T el, string child, string attr) where T : struct, IElementView<T> =>
-        el.TryChild(child, out var c) ? c.Attr(attr) : null;
+    private static string? ChildAttr(XmlElementSpan el, string child, string attr) => el.Element(child)?.Attr(attr);
 
     /// <summary>PCI host address, mdev UUID, SCSI host wwpn, USB vendor:product or bus.device.</summary>
-    public static string? HostdevSource<T>(T el) where T : struct, IElementView<T>
+    public static string? HostdevSource(XmlElementSpan el)
     {
-        if (!el.TryChild("source", out var source)) return null;
-        bool hasAddr = source.TryChild("address", out var addr);
+        if (el.Element("source") is not { } source) return null;
+        var addr = source.Element("address");
+        bool hasAddr = addr is not null;
         switch (el.Attr("type"))
         {
             case "pci" when hasAddr:
-                int F(string n) => (int)(PciAddress.ParseNumber(addr.Attr(n) ?? "0") ?? 0);
+                int F(string n) => (int)(PciAddress.ParseNumber(addr!.Attr(n) ?? "0") ?? 0);
                 return $"pci/{new PciAddress(F("domain"), F("bus"), F("slot"), F("function"))}";
-            case "mdev" when hasAddr && addr.Attr("uuid") is { } uuid:
+            case "mdev" when hasAddr && addr!.Attr("uuid") is { } uuid:
                 return $"mdev/{uuid.ToLowerInvariant()}";
             case "scsi_host":
                 return $"scsi_host/{source.Attr("wwpn")}";
@@ -112,11 +111,11 @@ public static class DeviceKeys
                 var v = ChildAttr(source, "vendor", "id");
                 var p = ChildAttr(source, "product", "id");
                 if (v is not null) return $"usb/{v}:{p}";
-                if (hasAddr) return $"usb/{addr.Attr("bus")}.{addr.Attr("device")}";
+                if (hasAddr) return $"usb/{addr!.Attr("bus")}.{addr!.Attr("device")}";
                 break;
             case "scsi" when hasAddr:
                 var adapter = ChildAttr(source, "adapter", "name");
-                return $"scsi/{adapter}:{addr.Attr("bus")}:{addr.Attr("target")}:{addr.Attr("unit")}";
+                return $"scsi/{adapter}:{addr!.Attr("bus")}:{addr!.Attr("target")}:{addr!.Attr("unit")}";
         }
         return null;
     }

@@ -117,7 +117,7 @@ public sealed class DomainDefinition
                 {
                     Element = el,
                     Address = ReadAddress(el),
-                    Key = DeviceKeys.KeyOf(new SpanElement(el), ord),
+                    Key = DeviceKeys.KeyOf(el, ord),
                     Ordinal = ord,
                 });
             }

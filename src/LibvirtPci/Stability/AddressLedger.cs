@@ -1,6 +1,4 @@
 using System.Text;
-using System.Xml;
-using System.Xml.Linq;
 using LibvirtPci.Domain;
 using LibvirtPci.Xml;
 
@@ -55,8 +53,11 @@ public sealed class AddressLedger
     }
 
     /// <summary>The ledger element in a domain's &lt;metadata&gt;, found by namespace URI whatever its prefix.</summary>
-    public static XmlElementSpan? FindInMetadata(DomainDefinition domain) =>
-        domain.Root.Element("metadata")?.Children.FirstOrDefault(c => c.LocalName == "ledger" && c.NamespaceUri == Namespace);
+    public static XmlElementSpan? FindInMetadata(DomainDefinition domain) => FindInMetadata(domain.Root);
+
+    /// <summary>The ledger element in the &lt;metadata&gt; of a domain element (what virsh printed, say).</summary>
+    public static XmlElementSpan? FindInMetadata(XmlElementSpan domain) =>
+        domain.Element("metadata")?.Children.FirstOrDefault(c => c.LocalName == "ledger" && c.NamespaceUri == Namespace);
 
     /// <summary>Reads and checks the ledger element of a domain (span tree: the rewrite path); any contradiction is an error, never silently dropped.</summary>
     public static AddressLedger Read(XmlSpanDocument document, XmlElementSpan element) =>
@@ -64,15 +65,6 @@ public sealed class AddressLedger
         {
             var (line, column) = document.Position(child);
             return new RawEntry(child.NamespaceUri, child.LocalName, child.Name, child.Attr("key"), child.Attr("address"), child.Attr("taken-by"), child.Attr("index"), document.Source.Name, line, column);
-        }));
-
-    /// <summary>Reads and checks a ledger element read with System.Xml.Linq (a sidecar file, what virsh printed).</summary>
-    public static AddressLedger Read(XElement element, string file) =>
-        FromEntries(element.Elements().Select(child =>
-        {
-            var info = (IXmlLineInfo)child;
-            return new RawEntry(child.Name.NamespaceName, child.Name.LocalName, child.Name.LocalName, child.Attribute("key")?.Value,
-                child.Attribute("address")?.Value, child.Attribute("taken-by")?.Value, child.Attribute("index")?.Value, file, info.LineNumber, info.LinePosition);
         }));
 
     /// <summary>One entry as written, before it is checked.</summary>
@@ -157,37 +149,50 @@ public sealed class AddressLedger
     /// <summary>libvirt's limit: 1 to 16*1024-1 (formatdomain: "between 1 and (16*1024-1)").</summary>
     public const int AcpiIndexMax = 16 * 1024 - 1;
 
-    /// <summary>The ledger as a document of its own (the sidecar file): entries sorted as in <see cref="ToMarkup"/>.</summary>
-    public XDocument ToDocument()
+    /// <summary>
+    /// The ledger as a file of its own (the sidecar, --ledger): two-space indentation, "/>" after a
+    /// space, "\n" line ends, no declaration — as System.Xml's indenting writer printed it up to 0.2.0,
+    /// so a sidecar that is rewritten keeps its style (but for a tab in a key, which that writer left
+    /// raw and every reader then turned into a space).
+    /// </summary>
+    public string ToFileText() =>
+        Markup(DefaultPrefix, "  ", " />", v => '"' + EscapeAsXmlWriter(v) + '"', declareNamespace: true) + "\n";
+
+    /// <summary>The ledger element, entries sorted by key, in the given style.</summary>
+    public string ToMarkup(string prefix, char quote, bool declareNamespace = true) =>
+        Markup(prefix, "\t", "/>", v => quote + XmlSpanDocument.EscapeAttributeValue(v, quote) + quote, declareNamespace);
+
+    private string Markup(string prefix, string indent, string emptyEnd, Func<string, string> quoted, bool declareNamespace)
     {
-        XNamespace ns = Namespace;
-        return new XDocument(new XElement(ns + "ledger", new XAttribute(XNamespace.Xmlns + DefaultPrefix, Namespace),
-            Sorted().Select(e => new XElement(ns + (e.Released ? "released" : "device"), new XAttribute("key", e.Key), new XAttribute("address", e.Address.ToString()),
-                e.TakenBy is null ? null : new XAttribute("taken-by", e.TakenBy))).Concat(
-            _acpi.OrderBy(kv => kv.Value).Select(kv => new XElement(ns + "acpi", new XAttribute("key", kv.Key), new XAttribute("index", kv.Value))))));
+        var sb = new StringBuilder();
+        sb.Append('<').Append(prefix).Append(":ledger");
+        if (declareNamespace) sb.Append(" xmlns:").Append(prefix).Append('=').Append(quoted(Namespace));
+        if (_entries.Count == 0 && _acpi.Count == 0) return sb.Append(emptyEnd).ToString();
+        sb.Append('>');
+        foreach (var e in Sorted())
+            sb.Append('\n').Append(indent).Append('<').Append(prefix).Append(e.Released ? ":released" : ":device").Append(" key=").Append(quoted(e.Key))
+              .Append(" address=").Append(quoted(e.Address.ToString())).Append(e.TakenBy is null ? "" : " taken-by=" + quoted(e.TakenBy)).Append(emptyEnd);
+        foreach (var (key, index) in _acpi.OrderBy(kv => kv.Value))
+            sb.Append('\n').Append(indent).Append('<').Append(prefix).Append(":acpi key=").Append(quoted(key))
+              .Append(" index=").Append(quoted(index.ToString(System.Globalization.CultureInfo.InvariantCulture))).Append(emptyEnd);
+        return sb.Append("\n</").Append(prefix).Append(":ledger>").ToString();
     }
 
-    private IEnumerable<LedgerEntry> Sorted() => _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, StringComparer.Ordinal);
+    /// <summary>An attribute value in double quotes as System.Xml's writer escapes it (&lt; &gt; &amp; &quot;, character references for CR and LF), and a tab as a reference too.</summary>
+    private static string EscapeAsXmlWriter(string value)
+    {
+        if (value.AsSpan().IndexOfAny("<>&\"\t\r\n") < 0) return value;
+        var sb = new StringBuilder(value.Length + 8);
+        foreach (char c in value)
+            sb.Append(c switch { '<' => "&lt;", '>' => "&gt;", '&' => "&amp;", '"' => "&quot;", '\t' => "&#x9;", '\r' => "&#xD;", '\n' => "&#xA;", _ => c.ToString() });
+        return sb.ToString();
+    }
+
+    /// <summary>Present entries, then released ones, each in the natural order of their keys (controller/pci/2 before controller/pci/10).</summary>
+    private IEnumerable<LedgerEntry> Sorted() => _entries.Values.OrderBy(e => e.Released).ThenBy(e => e.Key, NaturalOrder.Instance);
 
     /// <summary>True when both ledgers hold the same entries (then the stored bytes are left alone).</summary>
     public bool SameAs(AddressLedger? other) =>
         other is not null && other._entries.Count == _entries.Count && _entries.All(kv => other._entries.TryGetValue(kv.Key, out var o) && o == kv.Value)
         && other._acpi.Count == _acpi.Count && _acpi.All(kv => other._acpi.TryGetValue(kv.Key, out var i) && i == kv.Value);
-
-    /// <summary>The ledger element, entries sorted by key, in the given style.</summary>
-    public string ToMarkup(string prefix, char quote, bool declareNamespace = true)
-    {
-        string Q(string v) => quote + XmlSpanDocument.EscapeAttributeValue(v, quote) + quote;
-        var sb = new StringBuilder();
-        sb.Append('<').Append(prefix).Append(":ledger");
-        if (declareNamespace) sb.Append(" xmlns:").Append(prefix).Append('=').Append(Q(Namespace));
-        if (_entries.Count == 0 && _acpi.Count == 0) return sb.Append("/>").ToString();
-        sb.Append('>');
-        foreach (var e in Sorted())
-            sb.Append("\n\t<").Append(prefix).Append(e.Released ? ":released" : ":device").Append(" key=").Append(Q(e.Key))
-              .Append(" address=").Append(Q(e.Address.ToString())).Append(e.TakenBy is null ? "" : " taken-by=" + Q(e.TakenBy)).Append("/>");
-        foreach (var (key, index) in _acpi.OrderBy(kv => kv.Value))
-            sb.Append("\n\t<").Append(prefix).Append(":acpi key=").Append(Q(key)).Append(" index=").Append(Q(index.ToString(System.Globalization.CultureInfo.InvariantCulture))).Append("/>");
-        return sb.Append("\n</").Append(prefix).Append(":ledger>").ToString();
-    }
 }

@@ -62,8 +62,8 @@ public sealed class LedgerFileTests
     }
 
     [Theory]
-    [InlineData("<other/>", "LP402", "1:2")]
-    [InlineData("<pci:ledger xmlns:pci='urn:libvirt-pci:ledger:1'>\n  <pci:device key='disk/vda'/>\n</pci:ledger>", "LP401", "2:4")]
+    [InlineData("<other/>", "LP402", "1:1")]
+    [InlineData("<pci:ledger xmlns:pci='urn:libvirt-pci:ledger:1'>\n  <pci:device key='disk/vda'/>\n</pci:ledger>", "LP401", "2:3")]
     [InlineData("<!DOCTYPE x [<!ENTITY a 'b'>]><x/>", "LP402", "1:")]
     [InlineData("<pci:ledger xmlns:pci='urn:libvirt-pci:ledger:1'>", "LP402", "1:")]
     public void A_ledger_file_that_is_not_one_is_refused_with_its_place_and_nothing_is_written(string content, string code, string where)

@@ -28,7 +28,7 @@ public static class PcDomains
 
     public static Dictionary<string, Identity> Identities(string xml)
     {
-        var doc = XmlDocuments.Parse(xml);
+        var doc = System.Xml.Linq.XDocument.Parse(xml);
         var result = new Dictionary<string, Identity>();
         foreach (var d in doc.Root!.Element("devices")?.Elements() ?? [])
         {

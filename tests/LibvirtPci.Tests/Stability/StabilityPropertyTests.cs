@@ -203,7 +203,7 @@ public sealed class StabilityPropertyTests
     private static string DeviceKeyOf(string markup)
     {
         var doc = global::LibvirtPci.Xml.XmlSpanParser.Parse(global::LibvirtPci.Xml.SourceText.FromString("m.xml", markup));
-        return DeviceKeys.KeyOf(new global::LibvirtPci.Xml.SpanElement(doc.Root), 0);
+        return DeviceKeys.KeyOf(doc.Root, 0);
     }
 
     private static string MoveToEnd(string xml, Device d)
