@@ -35,6 +35,12 @@ echo "== start-up against earlier releases: interleaved rounds, medians of time 
 # own commit (tools/bench/previous.sh) and cached. The smoke run compares with xmllint only.
 startup=("xmllint --noout=xmllint --noout $typical" "this tree=$native --check $typical")
 if [ $smoke = 0 ]; then
+  # Where the page faults go: any NativeAOT program built as ours (it reads the file and exits),
+  # then this tree's --version (runtime, every static base, McMaster and the command's options;
+  # no file), then the whole --check.
+  # shellcheck disable=SC2046
+  dotnet publish tools/bench/Floor -c Release -r linux-x64 $(bash tools/native-link-args.sh) -o "$out/floor" -nologo -v quiet >/dev/null
+  startup+=("NativeAOT floor (tools/bench/Floor)=$PWD/$out/floor/Floor $typical" "this tree, --version (no file)=$native --version")
   for rel in "0.2.0=5b559d6" "wave 1=b05bb18"; do
     startup+=("${rel%%=*} (${rel#*=})=$(bash tools/bench/previous.sh "${rel#*=}") --check $typical")
   done
