@@ -15,8 +15,29 @@ public readonly record struct PciAddress(int Domain, int Bus, int Slot, int Func
 
     public PciAddress WithFunction(int function) => this with { Function = function };
 
-    public override string ToString() =>
-        $"{Domain:x4}:{Bus:x2}:{Slot:x2}.{Function:x}";
+    public override string ToString()
+    {
+        if ((uint)Domain > 0xFFFF || (uint)Bus > 0xFF || (uint)Slot > 0xFF || (uint)Function > 0xF)
+            return string.Create(CultureInfo.InvariantCulture, $"{Domain:x4}:{Bus:x2}:{Slot:x2}.{Function:x}");
+        // Written digit by digit: an interpolated string would start the shared array pool and
+        // look up the current culture in a one-file run, for a few hundred addresses at most.
+        return string.Create(12, this, static (text, a) =>
+        {
+            Hex(text[..4], a.Domain);
+            text[4] = ':';
+            Hex(text.Slice(5, 2), a.Bus);
+            text[7] = ':';
+            Hex(text.Slice(8, 2), a.Slot);
+            text[10] = '.';
+            Hex(text[11..], a.Function);
+        });
+    }
+
+    private static void Hex(Span<char> digits, int value)
+    {
+        for (int i = digits.Length - 1; i >= 0; i--, value >>= 4)
+            digits[i] = "0123456789abcdef"[value & 0xF];
+    }
 
     /// <summary>Parses <c>0000:00:1f.2</c> or <c>00:1f.2</c>.</summary>
     public static bool TryParse(string text, out PciAddress address)
