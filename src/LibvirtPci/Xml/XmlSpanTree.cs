@@ -184,10 +184,15 @@ public sealed class XmlSpanDocument
         return sb.ToString();
     }
 
-    /// <summary>Escapes a value for an attribute delimited by <paramref name="quote"/>.</summary>
+    /// <summary>
+    /// Escapes a value for an attribute delimited by <paramref name="quote"/>. A tab, line feed or
+    /// carriage return becomes a character reference (as libvirt's libxml2 writes them): written
+    /// raw, every reader would turn it into a space, and a key made from the value (a filesystem's
+    /// target dir='a&amp;#10;b') would no longer be the key that wrote it.
+    /// </summary>
     public static string EscapeAttributeValue(string value, char quote)
     {
-        if (value.AsSpan().IndexOfAny('&', '<', quote) < 0) return value; // the usual case: nothing to escape
+        if (value.AsSpan().IndexOfAny(quote == '"' ? "&<\"\t\n\r" : "&<'\t\n\r") < 0) return value; // the usual case: nothing to escape
         var sb = new StringBuilder(value.Length + 8);
         foreach (char c in value)
         {
@@ -197,6 +202,9 @@ public sealed class XmlSpanDocument
                 case '<': sb.Append("&lt;"); break;
                 case '\'' when quote == '\'': sb.Append("&apos;"); break;
                 case '"' when quote == '"': sb.Append("&quot;"); break;
+                case '\t': sb.Append("&#9;"); break;
+                case '\n': sb.Append("&#10;"); break;
+                case '\r': sb.Append("&#13;"); break;
                 default: sb.Append(c); break;
             }
         }
