@@ -97,13 +97,12 @@ public static class DeviceKeys
     {
         if (el.Element("source") is not { } source) return null;
         var addr = source.Element("address");
-        bool hasAddr = addr is not null;
         switch (el.Attr("type"))
         {
-            case "pci" when hasAddr:
-                int F(string n) => (int)(PciAddress.ParseNumber(addr!.Attr(n) ?? "0") ?? 0);
+            case "pci" when addr is not null:
+                int F(string n) => (int)(PciAddress.ParseNumber(addr.Attr(n) ?? "0") ?? 0);
                 return $"pci/{new PciAddress(F("domain"), F("bus"), F("slot"), F("function"))}";
-            case "mdev" when hasAddr && addr!.Attr("uuid") is { } uuid:
+            case "mdev" when addr?.Attr("uuid") is { } uuid:
                 return $"mdev/{uuid.ToLowerInvariant()}";
             case "scsi_host":
                 return $"scsi_host/{source.Attr("wwpn")}";
@@ -111,11 +110,11 @@ public static class DeviceKeys
                 var v = ChildAttr(source, "vendor", "id");
                 var p = ChildAttr(source, "product", "id");
                 if (v is not null) return $"usb/{v}:{p}";
-                if (hasAddr) return $"usb/{addr!.Attr("bus")}.{addr!.Attr("device")}";
+                if (addr is not null) return $"usb/{addr.Attr("bus")}.{addr.Attr("device")}";
                 break;
-            case "scsi" when hasAddr:
+            case "scsi" when addr is not null:
                 var adapter = ChildAttr(source, "adapter", "name");
-                return $"scsi/{adapter}:{addr!.Attr("bus")}:{addr!.Attr("target")}:{addr!.Attr("unit")}";
+                return $"scsi/{adapter}:{addr.Attr("bus")}:{addr.Attr("target")}:{addr.Attr("unit")}";
         }
         return null;
     }
