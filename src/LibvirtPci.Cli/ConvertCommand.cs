@@ -44,13 +44,13 @@ sound models and renames disks.
         cmd.OnExecute(() =>
         {
             if (to.Value() != "q35")
-                throw new UsageException($"convert needs --to q35{(to.Value() is { } v ? $" ('{v}' is not a machine it converts to)" : "")}", "libvirt-pci convert");
+                throw new UsageException($"convert needs --to q35{(to.Value() is { } v ? $" ('{v}' is not a machine it converts to)" : "")}", CommandLine.PathOf(cmd));
             if (!OptionValues.TryParseLibvirt(ctx, libvirt, out var profile))
                 return ExitCode.InvalidInput;
             var inputs = FileBatch.Inputs(files.Values);
             bool toStdout = !inPlace.HasValue() && !check.HasValue() && !diff.HasValue() && !json.HasValue();
             if (toStdout && inputs.Count != 1)
-                throw new UsageException("several inputs: use --in-place, --check, --diff or --json (stdout takes one document)", "libvirt-pci convert");
+                throw new UsageException("several inputs: use --in-place, --check, --diff or --json (stdout takes one document)", CommandLine.PathOf(cmd));
             var settings = new Settings(profile, spare.Value, io.Value ?? IoReserveMode.Keep, acpi.HasValue(), inPlace.HasValue(), check.HasValue(), diff.HasValue(), json.HasValue(), force.HasValue(), toStdout);
             var projects = new System.Collections.Concurrent.ConcurrentDictionary<string, ProjectSettings?>();
             return FileBatch.Run(ctx, inputs, (path, found) => ConvertOne(ctx, path, found, settings, projects), settings.Json,

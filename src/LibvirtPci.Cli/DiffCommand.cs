@@ -63,13 +63,13 @@ differs), 1 when one does, 2 on bad input.
         {
             if (files.Count == 0)
             {
-                if (ops.Count != 2) throw new UsageException("diff takes two files (diff OLD.xml NEW.xml), or revisions and a file (diff REV [REV2] -- FILE)", "diff");
+                if (ops.Count != 2) throw new UsageException("diff takes two files (diff OLD.xml NEW.xml), or revisions and a file (diff REV [REV2] -- FILE)", "libvirt-pci diff");
                 return (ctx.Read(ops[0]), ctx.Read(ops[1]));
             }
             if (cached && files.Count == 1 && ops.Count <= 1)
                 return (AtRevision(ops.Count == 1 ? ops[0] : "HEAD", files[0]), AtRevision("", files[0]));
             if (files.Count != 1 || ops.Count is < 1 or > 2 || cached)
-                throw new UsageException("diff REV -- FILE compares a file at a Git revision with the work tree; diff REV1 REV2 -- FILE two revisions; diff --cached [REV] -- FILE the staged file with REV (HEAD)", "diff");
+                throw new UsageException("diff REV -- FILE compares a file at a Git revision with the work tree; diff REV1 REV2 -- FILE two revisions; diff --cached [REV] -- FILE the staged file with REV (HEAD)", "libvirt-pci diff");
             var file = files[0];
             return ops.Count == 1 ? (AtRevision(ops[0], file), ctx.Read(file)) : (AtRevision(ops[0], file), AtRevision(ops[1], file));
         }

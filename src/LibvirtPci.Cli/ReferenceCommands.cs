@@ -48,7 +48,7 @@ a bare binary:
         cmd.OnExecute(() =>
         {
             var which = shell.Values.FirstOrDefault();
-            if (which is not ("bash" or "zsh")) throw new UsageException($"completion takes bash or zsh, not '{which}'", "libvirt-pci completion");
+            if (which is not ("bash" or "zsh")) throw new UsageException($"completion takes bash or zsh, not '{which}'", CommandLine.PathOf(cmd));
             ctx.Out.Write(which == "bash" ? Reference.Bash(Commands.Tool(ctx)) : Reference.Zsh(Commands.Tool(ctx)));
             return ExitCode.Ok;
         });

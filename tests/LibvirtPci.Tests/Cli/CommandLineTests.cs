@@ -215,7 +215,8 @@ public sealed class CommandLineTests
     /// <summary>
     /// Every option value is read by the option that declares it: a value it cannot read is one
     /// LP001 line naming what it takes and the command whose --help explains it, exit 2, nothing
-    /// on stdout, whichever command and option.
+    /// on stdout, whichever command and option. A command's other usage errors name it the same
+    /// way (diff's once said "see diff --help", which is GNU diff's).
     /// </summary>
     [Theory]
     [InlineData("--spare-ports=x vm.xml", "--spare-ports takes a number from 0 to 240, not 'x' (see libvirt-pci --help)")]
@@ -227,7 +228,10 @@ public sealed class CommandLineTests
     [InlineData("migrate --all --virsh-timeout=0", "--virsh-timeout takes seconds from 1 to 86400, not '0' (see libvirt-pci migrate --help)")]
     [InlineData("migrate --io-reserve=on --all", "--io-reserve takes off, per-port or remove, not 'on' (see libvirt-pci migrate --help)")]
     [InlineData("completion fish", "completion takes bash or zsh, not 'fish' (see libvirt-pci completion --help)")]
-    public void A_value_an_option_cannot_read_is_one_usage_line_naming_the_command(string args, string message)
+    [InlineData("convert --to=pc vm.xml", "convert needs --to q35 ('pc' is not a machine it converts to) (see libvirt-pci convert --help)")]
+    [InlineData("migrate", "name the domains to migrate, or --all (see libvirt-pci migrate --help)")]
+    [InlineData("diff one.xml", "diff takes two files (diff OLD.xml NEW.xml), or revisions and a file (diff REV [REV2] -- FILE) (see libvirt-pci diff --help)")]
+    public void A_usage_error_is_one_line_naming_the_command_whose_help_explains_it(string args, string message)
     {
         var r = LibvirtPci.Tests.Support.Cli.Run(args.Split(' '));
         Assert.Equal(2, r.ExitCode);
