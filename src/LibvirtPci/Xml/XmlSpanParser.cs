@@ -561,8 +561,9 @@ public static class XmlSpanParser
             return Error(_text.Length, "LP200", "malformed XML: unexpected end of input" + what);
         }
 
+        // Said of every document this parser reads (a domain, a ledger file, what virsh printed).
         private InputException Doctype(int offset) => Error(offset, "LP203",
-            "a DOCTYPE is not allowed in domain XML (refused: no DTD processing, no entity expansion, no external fetch)");
+            "a DOCTYPE is refused (no DTD processing, no entity expansion, no external fetch)");
 
         private InputException Error(int offset, string code, string message)
         {
